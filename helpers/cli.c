@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+	OPT_STATE_DIR = 0x100,
+	OPT_CONNECT,
+	OPT_DRY_RUN,
+	OPT_JSON,
+	OPT_TIMEOUT,
+	OPT_PF,
+	OPT_VF,
+	OPT_DOMAIN,
+};
+
+static const struct option options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "pf", required_argument, NULL, OPT_PF },
+	{ "vf", required_argument, NULL, OPT_VF },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{},
+};
+
+static void usage(const struct cli_spec *spec)
+{
+	printf("Usage: %s [OPTION]...\n%s\n\n", spec->program, spec->summary);
+	if (spec->selectors)
+		printf("  --pf BDF            every VF of this SR-IOV PF\n"
+		       "  --vf BDF            this VF only\n"
+		       "  --domain NAME       every VF of this domain (name or UUID)\n");
+	if (spec->dry_run)
+		printf("  --dry-run           print the plan, change nothing\n");
+	if (spec->timeout)
+		printf("  --timeout SECONDS   how long a guest may take to release a VF "
+		       "(default 10)\n");
+	if (spec->json)
+		printf("  --json              print JSON instead of a table\n");
+	printf("  --connect URI       libvirt URI (default $LIBVIRT_DEFAULT_URI or "
+	       "qemu:///system)\n"
+	       "  --state-dir DIR     where records and locks live (default $SVFF_STATE_DIR "
+	       "or /var/lib/svff)\n"
+	       "  -q, --quiet         print errors and warnings only\n"
+	       "  -v, --verbose       print debugging messages too\n"
+	       "  -h, --help          show this help\n"
+	       "  -V, --version       show the version\n\n"
+	       "See %s(1) for exit codes.\n",
+	       spec->program);
+}
+
+static int parse_timeout(const char *text, unsigned *ret_ms)
+{
+	char *end;
+	double seconds;
+
+	errno = 0;
+	seconds = strtod(text, &end);
+	if (errno != 0 || *end != '\0' || end == text || seconds <= 0 || seconds > 86400)
+		return -EINVAL;
+	*ret_ms = (unsigned)(seconds * 1000.0);
+	return 0;
+}
+
+static bool allowed(const struct cli_spec *spec, int opt)
+{
+	switch (opt) {
+	case OPT_PF:
+	case OPT_VF:
+	case OPT_DOMAIN:
+		return spec->selectors;
+	case OPT_JSON:
+		return spec->json;
+	case OPT_DRY_RUN:
+		return spec->dry_run;
+	case OPT_TIMEOUT:
+		return spec->timeout;
+	default:
+		return true;
+	}
+}
+
+static int try_help(const struct cli_spec *spec)
+{
+	fprintf(stderr, "Try '%s --help'.\n", spec->program);
+	return 1 + SVFF_EXIT_USAGE;
+}
+
+static int apply_option(const struct cli_spec *spec, int opt, struct cli *cli)
+{
+	switch (opt) {
+	case 'h':
+		usage(spec);
+		return 1 + SVFF_EXIT_OK;
+	case 'V':
+		printf("%s %s\n", spec->program, svff_version());
+		return 1 + SVFF_EXIT_OK;
+	case 'q':
+		cli->config.max_level = SVFF_LOG_WARNING;
+		return 0;
+	case 'v':
+		cli->config.max_level = SVFF_LOG_DEBUG;
+		return 0;
+	case OPT_STATE_DIR:
+		cli->config.state_dir = optarg;
+		return 0;
+	case OPT_CONNECT:
+		cli->config.connect_uri = optarg;
+		return 0;
+	case OPT_DRY_RUN:
+		cli->config.dry_run = true;
+		return 0;
+	case OPT_JSON:
+		cli->json = true;
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_timeout(optarg, &cli->config.timeout_ms) == 0)
+			return 0;
+		fprintf(stderr, "%s: '%s' is not a number of seconds between 0 and 86400\n",
+			spec->program, optarg);
+		return try_help(spec);
+	case OPT_PF:
+		cli->selector.pf = optarg;
+		return 0;
+	case OPT_VF:
+		cli->selector.vf = optarg;
+		return 0;
+	case OPT_DOMAIN:
+		cli->selector.domain = optarg;
+		return 0;
+	default:
+		return try_help(spec);
+	}
+}
+
+int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli *ret_cli)
+{
+	struct cli cli = { .config = { .program = spec->program,
+				       .max_level = SVFF_LOG_INFO,
+				       .state_dir = secure_getenv("SVFF_STATE_DIR"),
+				       .connect_uri = secure_getenv("LIBVIRT_DEFAULT_URI") } };
+	int opt, done;
+
+	while ((opt = getopt_long(argc, argv, "hVqv", options, NULL)) >= 0) {
+		if (!allowed(spec, opt)) {
+			fprintf(stderr, "%s: option '%s' is not known here\n", spec->program,
+				argv[optind - 1]);
+			return try_help(spec);
+		}
+		done = apply_option(spec, opt, &cli);
+		if (done)
+			return done;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", spec->program, argv[optind]);
+		return try_help(spec);
+	}
+	*ret_cli = cli;
+	return 0;
+}
+
+int cli_exit(const struct cli_spec *spec, int r)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write to standard output\n", spec->program);
+		return SVFF_EXIT_FAILURE;
+	}
+	return svff_exit_code(r);
+}
+
+int cli_main(const struct cli_spec *spec, int argc, char **argv,
+	     int (*op)(struct svff_ctx *ctx, const struct cli *cli))
+{
+	struct cli cli;
+	struct svff_ctx *ctx = NULL;
+	int r = cli_parse(spec, argc, argv, &cli);
+
+	if (r > 0)
+		return r - 1;
+	r = svff_ctx_new(&cli.config, &ctx);
+	if (r == 0)
+		r = op(ctx, &cli);
+	svff_ctx_unref(ctx);
+	return cli_exit(spec, r);
+}

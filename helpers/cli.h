@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "svff.h"
+
+/* What the command line of one svff program may hold. */
+struct cli_spec {
+	const char *program;
+	const char *summary;   /* one line under "Usage:" */
+	bool selectors;        /* --pf, --vf, --domain */
+	bool json;             /* --json */
+	bool dry_run;          /* --dry-run */
+	bool timeout;          /* --timeout */
+};
+
+struct cli {
+	struct svff_config config;
+	struct svff_selector selector;
+	bool json;
+};
+
+/* 0 to go on, or 1 + the exit code when the program is done (help, version, usage). */
+int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli *ret_cli);
+/* The exit code for r, after checking that stdout was written fully. */
+int cli_exit(const struct cli_spec *spec, int r);
+
+/* Parse, make the context, run op, exit code: the whole life of a simple program. */
+int cli_main(const struct cli_spec *spec, int argc, char **argv,
+	     int (*op)(struct svff_ctx *ctx, const struct cli *cli));

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+static const struct cli_spec spec = {
+	.program = "svff-status",
+	.summary = "Show SR-IOV PFs, their VFs, drivers, holders, domains and svff's "
+		   "records.\nOnly --pf selects.",
+	.selectors = true,
+	.json = true,
+};
+
+static int status(struct svff_ctx *ctx, const struct cli *cli)
+{
+	if (cli->selector.vf || cli->selector.domain) {
+		fprintf(stderr, "%s: only --pf selects here\n", spec.program);
+		return -EINVAL;
+	}
+	return svff_status(ctx, cli->selector.pf, cli->json, stdout);
+}
+
+int main(int argc, char **argv)
+{
+	return cli_main(&spec, argc, argv, status);
+}

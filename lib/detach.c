@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "target.h"
+
+struct detach_plan {
+	struct pf_info **pfs;
+	size_t n_pfs;
+	struct job_list jobs;
+	size_t n_devices;
+};
+
+static void plan_done(struct detach_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_pfs; i++)
+		pf_info_free(plan->pfs[i]);
+	free(plan->pfs);
+	job_list_free(&plan->jobs);
+}
+
+static int load_pfs(struct svff_ctx *ctx, const struct target *target,
+		    struct detach_plan *plan)
+{
+	plan->pfs = calloc(target->n_pfs + 1, sizeof(*plan->pfs));
+	if (!plan->pfs)
+		return -ENOMEM;
+	for (size_t i = 0; i < target->n_pfs; i++) {
+		int r = sysfs_pf_load(ctx, target->pfs[i], &plan->pfs[plan->n_pfs]);
+
+		if (r < 0)
+			return r;
+		plan->n_pfs++;
+	}
+	return 0;
+}
+
+static const struct vf_info *find_vf(const struct detach_plan *plan, const char *bdf,
+				     const struct pf_info **ret_pf)
+{
+	for (size_t i = 0; i < plan->n_pfs; i++) {
+		const struct vf_info *vf = pf_find_vf_by_bdf(plan->pfs[i], bdf);
+
+		if (vf) {
+			*ret_pf = plan->pfs[i];
+			return vf;
+		}
+	}
+	return NULL;
+}
+
+/* An earlier record for this VF must not be overwritten unless it is ours to redo. */
+static int check_earlier_record(struct svff_ctx *ctx, const struct record *record)
+{
+	_cleanup_(record_freep) struct record *earlier = NULL;
+	int r = record_load(ctx, record->pf, record->vf_index, &earlier);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (strcmp(earlier->domain_uuid, record->domain_uuid) == 0)
+		return 0;
+	return log_errno(ctx, -EEXIST,
+			 "VF %u of PF '%s' still has a record for domain '%s' (phase %s); run "
+			 "svff-reattach for it first",
+			 record->vf_index, record->pf, earlier->domain_name,
+			 phase_to_string(earlier->phase));
+}
+
+static int new_record(const struct pf_info *pf, const struct vf_info *vf,
+		      const struct domain_devices *domain, const struct hostdev *dev,
+		      struct record **ret_record)
+{
+	struct record *record = calloc(1, sizeof(*record));
+
+	if (!record)
+		return -ENOMEM;
+	snprintf(record->pf, sizeof(record->pf), "%s", pf->bdf);
+	record->vf_index = vf->index;
+	snprintf(record->vf_bdf, sizeof(record->vf_bdf), "%s", vf->bdf);
+	snprintf(record->domain_uuid, sizeof(record->domain_uuid), "%s", domain->uuid);
+	snprintf(record->domain_name, sizeof(record->domain_name), "%s", domain->name);
+	record->phase = PHASE_DETACHING;
+	record->device = *dev;
+	record->device.xml = strdup(dev->xml);
+	record->iommu_group = vf->iommu_group;
+	if (!record->device.xml) {
+		free(record);
+		return -ENOMEM;
+	}
+	*ret_record = record;
+	return 0;
+}
+
+static int plan_device(struct svff_ctx *ctx, struct detach_plan *plan,
+		       const struct target *target, struct domain_devices *domain,
+		       const struct hostdev *dev)
+{
+	const struct pf_info *pf;
+	const struct vf_info *vf = find_vf(plan, dev->source_bdf, &pf);
+	struct domain_job *job;
+	struct record *record = NULL;
+	int r;
+
+	if (!vf || !target_matches(target, pf->bdf, vf->index, domain->name, domain->uuid))
+		return 0;
+	r = new_record(pf, vf, domain, dev, &record);
+	if (r == 0)
+		r = check_earlier_record(ctx, record);
+	job = r == 0 ? job_list_get(&plan->jobs, domain->uuid, domain->name) : NULL;
+	if (r == 0 && !job)
+		r = -ENOMEM;
+	if (r == 0)
+		r = job_add_record(job, record);
+	if (r < 0) {
+		record_free(record);
+		return r;
+	}
+	if (!job->dom) {
+		job->dom = domain->dom;
+		virDomainRef(job->dom);
+	}
+	plan->n_devices++;
+	return 0;
+}
+
+static int plan_detach(struct svff_ctx *ctx, struct virt *virt, const struct target *target,
+		       struct detach_plan *plan)
+{
+	struct domain_devices *domains = NULL;
+	size_t n_domains = 0;
+	int r, result = 0;
+
+	r = load_pfs(ctx, target, plan);
+	if (r == 0)
+		r = virt_running_domains(ctx, virt, &domains, &n_domains);
+	if (r < 0)
+		return r;
+	for (size_t d = 0; d < n_domains; d++)
+		for (size_t i = 0; i < domains[d].n_devs; i++)
+			result = merge_result(
+				result, plan_device(ctx, plan, target, &domains[d],
+						    &domains[d].devs[i]));
+	domain_devices_free(domains, n_domains);
+	return result;
+}
+
+static void describe(const struct record *record, char *buf, size_t size)
+{
+	snprintf(buf, size, "VF %s (PF %s VF %u, guest %s, alias '%s')", record->vf_bdf,
+		 record->pf, record->vf_index,
+		 record->device.guest_address[0] ? record->device.guest_address : "?",
+		 record->device.alias);
+}
+
+static int detach_one(struct domain_job *job, struct record *record)
+{
+	struct svff_ctx *ctx = job->ctx;
+	usec_t start = now_usec(), deadline = start + (usec_t)ctx->timeout_ms * 1000ULL;
+	char what[256];
+	int r;
+
+	describe(record, what, sizeof(what));
+	if (ctx->dry_run) {
+		log_info(ctx, "domain '%s': would detach %s", job->domain_name, what);
+		return 0;
+	}
+	record->phase = PHASE_DETACHING;
+	r = record_save(ctx, record);
+	if (r < 0)
+		return r;
+	r = virt_detach_and_wait(ctx, job->virt, job->dom, &record->device, deadline);
+	if (r == -ETIMEDOUT)
+		return log_errno(ctx, r,
+				 "%s of domain '%s' was not released by the guest within %.0f s; "
+				 "is its OS running and able to hot-unplug? Record kept; run "
+				 "svff-reattach to undo",
+				 what, job->domain_name, ctx->timeout_ms / 1000.0);
+	if (r < 0) {
+		/* Still attached: the record would only mislead a later reattach. */
+		record_remove(ctx, record);
+		return r;
+	}
+	if (vfio_wait_released(ctx, record->iommu_group, deadline) == -ETIMEDOUT)
+		log_warning(ctx, "%s left domain '%s' but /dev/vfio/%d is still open", what,
+			    job->domain_name, record->iommu_group);
+	record->phase = PHASE_DETACHED;
+	r = record_save(ctx, record);
+	if (r < 0)
+		return r;
+	log_info(ctx, "domain '%s': %s detached in %.2f s", job->domain_name, what,
+		 seconds_since(start));
+	return 0;
+}
+
+static void detach_domain(struct domain_job *job)
+{
+	usec_t start = now_usec();
+
+	for (size_t i = 0; i < job->n_records; i++)
+		job->result = merge_result(job->result, detach_one(job, job->records[i]));
+	if (!job->ctx->dry_run)
+		log_info(job->ctx, "domain '%s': %zu device(s) done in %.2f s%s", job->domain_name,
+			 job->n_records, seconds_since(start), job->result < 0 ? ", with errors" : "");
+}
+
+static int check_domain_exists(struct svff_ctx *ctx, struct virt *virt, const char *domain)
+{
+	virDomainPtr dom;
+
+	if (!domain)
+		return 0;
+	if (virt_lookup_domain(ctx, virt, domain, &dom) < 0)
+		return log_errno(ctx, -ESRCH,
+				 "no domain '%s'; list the domains with 'virsh list --all'", domain);
+	virDomainFree(dom);
+	return 0;
+}
+
+static int run_detach(struct svff_ctx *ctx, struct virt *virt, const struct target *target)
+{
+	struct detach_plan plan = { 0 };
+	usec_t start = now_usec();
+	int r, planned;
+
+	planned = plan_detach(ctx, virt, target, &plan);
+	if (planned < 0 && plan.n_devices == 0) {
+		plan_done(&plan);
+		return planned;
+	}
+	if (plan.n_devices == 0)
+		log_info(ctx, "no running domain holds a selected VF; nothing to detach");
+	for (size_t i = 0; i < plan.jobs.n; i++) {
+		plan.jobs.jobs[i].ctx = ctx;
+		plan.jobs.jobs[i].virt = virt;
+	}
+	r = job_list_run(&plan.jobs, detach_domain);
+	if (plan.n_devices > 0 && !ctx->dry_run)
+		log_info(ctx, "%zu device(s) of %zu domain(s) in %.2f s", plan.n_devices,
+			 plan.jobs.n, seconds_since(start));
+	plan_done(&plan);
+	return merge_result(planned, r);
+}
+
+_public_ int svff_detach(struct svff_ctx *ctx, const struct svff_selector *selector)
+{
+	struct target target = { 0 };
+	struct op_lock lock = { .global_fd = -EBADF };
+	_cleanup_(virt_closep) struct virt *virt = NULL;
+	int r;
+
+	r = target_resolve(ctx, selector, true, &target);
+	if (r == 0)
+		r = state_prepare(ctx);
+	if (r == 0)
+		r = op_lock_acquire(ctx, target.scope, target.n_pfs ? target.pfs[0] : NULL, &lock);
+	if (r == 0)
+		r = virt_open(ctx, &virt);
+	if (r == 0)
+		r = check_domain_exists(ctx, virt, target.domain);
+	if (r == 0)
+		r = run_detach(ctx, virt, &target);
+	op_lock_release(&lock);
+	target_done(&target);
+	return r;
+}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "target.h"
+
+/* The VF with the recorded index, whatever its address is now. */
+static int current_vf(struct svff_ctx *ctx, const struct record *record,
+		      struct vf_info *ret_vf)
+{
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+	const struct vf_info *vf;
+	int r = sysfs_pf_load(ctx, record->pf, &pf);
+
+	if (r < 0)
+		return r == -ENODEV || r == -EOPNOTSUPP ? -ENXIO : r;
+	vf = pf_find_vf_by_index(pf, record->vf_index);
+	if (!vf) {
+		log_warning(ctx,
+			    "VF %u of PF '%s' (for domain '%s') does not exist now (numvfs is "
+			    "%u); its record is kept and it goes back when the VF exists again",
+			    record->vf_index, record->pf, record->domain_name, pf->numvfs);
+		return -ENXIO;
+	}
+	*ret_vf = *vf;
+	return 0;
+}
+
+static int is_attached_now(struct svff_ctx *ctx, virDomainPtr dom, const char *bdf)
+{
+	struct hostdev *devs;
+	size_t n;
+	int r = virt_live_devices(ctx, dom, &devs, &n);
+
+	if (r < 0)
+		return r;
+	r = hostdevs_find_source(devs, n, bdf) != NULL;
+	hostdevs_free(devs, n);
+	return r;
+}
+
+static int check_not_held(struct svff_ctx *ctx, const struct vf_info *vf)
+{
+	pid_t pid;
+	int r = vfio_group_holder(ctx, vf->iommu_group, &pid);
+
+	if (r <= 0)
+		return r;
+	return log_errno(ctx, -EBUSY,
+			 "VF '%s' is held by process %d (/dev/vfio/%d open); stop it or detach "
+			 "the VF from its domain first",
+			 vf->bdf, (int)pid, vf->iommu_group);
+}
+
+static int attach_recorded(struct domain_job *job, struct record *record,
+			   const struct vf_info *vf)
+{
+	_cleanup_free_ char *xml = NULL;
+	int r;
+
+	r = xml_device_for_attach(record->device.xml, vf->bdf, &xml);
+	if (r < 0)
+		return log_errno(job->ctx, r, "record of VF %u of PF '%s' holds no usable "
+				 "device XML", record->vf_index, record->pf);
+	record->phase = PHASE_REATTACHING;
+	r = record_save(job->ctx, record);
+	if (r < 0)
+		return r;
+	return virt_attach(job->ctx, job->dom, xml);
+}
+
+static int reattach_one(struct domain_job *job, struct record *record)
+{
+	struct svff_ctx *ctx = job->ctx;
+	usec_t start = now_usec();
+	struct vf_info vf;
+	int r;
+
+	r = current_vf(ctx, record, &vf);
+	if (r < 0)
+		return r;
+	r = is_attached_now(ctx, job->dom, vf.bdf);
+	if (r > 0 && !ctx->dry_run) {
+		log_info(ctx, "domain '%s': VF %s is attached already; record dropped",
+			 job->domain_name, vf.bdf);
+		return record_remove(ctx, record);
+	}
+	if (r == 0)
+		r = check_not_held(ctx, &vf);
+	if (r < 0)
+		return r;
+	if (ctx->dry_run) {
+		log_info(ctx, "domain '%s': would attach VF %s (PF %s VF %u) at guest %s",
+			 job->domain_name, vf.bdf, record->pf, record->vf_index,
+			 record->device.guest_address);
+		return 0;
+	}
+	r = attach_recorded(job, record, &vf);
+	if (r < 0)
+		return r;
+	r = record_remove(ctx, record);
+	log_info(ctx, "domain '%s': VF %s (PF %s VF %u) back at guest %s in %.2f s",
+		 job->domain_name, vf.bdf, record->pf, record->vf_index,
+		 record->device.guest_address, seconds_since(start));
+	return r;
+}
+
+static int find_running_domain(struct domain_job *job)
+{
+	struct svff_ctx *ctx = job->ctx;
+	int active;
+
+	if (virt_lookup_domain(ctx, job->virt, job->domain_uuid, &job->dom) < 0) {
+		log_warning(ctx,
+			    "domain '%s' (%s) no longer exists; its %zu record(s) are skipped and "
+			    "kept in '%s/records'; remove them once they are not needed",
+			    job->domain_name, job->domain_uuid, job->n_records, ctx->state_dir);
+		return -ESTALE;
+	}
+	active = virDomainIsActive(job->dom);
+	if (active == 0) {
+		log_warning(ctx,
+			    "domain '%s' is not running; its %zu record(s) are kept; start it "
+			    "and run svff-reattach again",
+			    job->domain_name, job->n_records);
+		return -ESTALE;
+	}
+	return active < 0 ? -EREMOTEIO : 0;
+}
+
+static void reattach_domain(struct domain_job *job)
+{
+	job->result = find_running_domain(job);
+	if (job->result < 0)
+		return;
+	for (size_t i = 0; i < job->n_records; i++)
+		job->result = merge_result(job->result, reattach_one(job, job->records[i]));
+}
+
+static int group_records(struct svff_ctx *ctx, const struct target *target,
+			 struct job_list *jobs, size_t *ret_n)
+{
+	struct record **records = NULL;
+	size_t n = 0, kept = 0;
+	int loaded = records_load_all(ctx, &records, &n), r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct record *record = TAKE_PTR(records[i]);
+		struct domain_job *job;
+
+		if (!target_matches(target, record->pf, record->vf_index, record->domain_name,
+				    record->domain_uuid)) {
+			record_free(record);
+			continue;
+		}
+		job = job_list_get(jobs, record->domain_uuid, record->domain_name);
+		if (!job || job_add_record(job, record) < 0) {
+			record_free(record);
+			r = -ENOMEM;
+		} else
+			kept++;
+	}
+	free(records);
+	*ret_n = kept;
+	return r < 0 ? r : loaded;
+}
+
+static int run_reattach(struct svff_ctx *ctx, struct virt *virt, const struct target *target)
+{
+	struct job_list jobs = { 0 };
+	usec_t start = now_usec();
+	size_t n = 0;
+	int grouped, r;
+
+	grouped = group_records(ctx, target, &jobs, &n);
+	if (n == 0 && target->domain && grouped == 0) {
+		virDomainPtr dom;
+
+		if (virt_lookup_domain(ctx, virt, target->domain, &dom) < 0)
+			r = log_errno(ctx, -ESRCH, "no domain '%s' and no record for it; list the "
+					  "domains with 'virsh list --all'", target->domain);
+		else {
+			virDomainFree(dom);
+			r = 0;
+		}
+		job_list_free(&jobs);
+		return r;
+	}
+	if (n == 0)
+		log_info(ctx, "no recorded VF to give back");
+	for (size_t i = 0; i < jobs.n; i++) {
+		jobs.jobs[i].ctx = ctx;
+		jobs.jobs[i].virt = virt;
+	}
+	r = job_list_run(&jobs, reattach_domain);
+	if (n > 0 && !ctx->dry_run)
+		log_info(ctx, "%zu record(s) of %zu domain(s) handled in %.2f s", n, jobs.n,
+			 seconds_since(start));
+	job_list_free(&jobs);
+	return merge_result(grouped, r);
+}
+
+_public_ int svff_reattach(struct svff_ctx *ctx, const struct svff_selector *selector)
+{
+	struct target target = { 0 };
+	struct op_lock lock = { .global_fd = -EBADF };
+	_cleanup_(virt_closep) struct virt *virt = NULL;
+	int r;
+
+	r = target_resolve(ctx, selector, false, &target);
+	if (r == 0)
+		r = state_prepare(ctx);
+	if (r == 0)
+		r = op_lock_acquire(ctx, target.scope, target.n_pfs ? target.pfs[0] : NULL, &lock);
+	if (r == 0)
+		r = virt_open(ctx, &virt);
+	if (r == 0)
+		r = run_reattach(ctx, virt, &target);
+	op_lock_release(&lock);
+	target_done(&target);
+	return r;
+}

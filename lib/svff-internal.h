@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <libudev.h>
+
+#include "macro.h"
+#include "svff.h"
+
+struct svff_ctx {
+	int refcount;
+	char *program;
+	char *state_dir;
+	char *connect_uri;
+	char *proc_root;
+	unsigned timeout_ms;
+	bool dry_run;
+	enum svff_log_level max_level;
+	svff_log_fn log_fn;
+	void *log_userdata;
+	pthread_mutex_t log_lock;
+	struct udev *udev;
+};
+
+/* log.c: each failure is logged once, by the caller that knows the most. */
+void svff_log(struct svff_ctx *ctx, enum svff_log_level level, const char *fmt, ...)
+	_printf_(3, 4);
+int svff_log_errno(struct svff_ctx *ctx, int error, const char *fmt, ...) _printf_(3, 4);
+#define log_error(ctx, ...) svff_log(ctx, SVFF_LOG_ERR, __VA_ARGS__)
+#define log_warning(ctx, ...) svff_log(ctx, SVFF_LOG_WARNING, __VA_ARGS__)
+#define log_info(ctx, ...) svff_log(ctx, SVFF_LOG_INFO, __VA_ARGS__)
+#define log_debug(ctx, ...) svff_log(ctx, SVFF_LOG_DEBUG, __VA_ARGS__)
+/* Log at error level and return the (negative) error, for "return log_errno(...)". */
+#define log_errno(ctx, error, ...) svff_log_errno(ctx, error, __VA_ARGS__)
+
+/* time.c */
+typedef unsigned long long usec_t;
+usec_t now_usec(void);
+double seconds_since(usec_t start);
+/* Sleep for a short poll interval; only for polls that have a deadline. */
+void poll_pause(void);
+
+/* bdf.c */
+bool bdf_is_valid(const char *bdf);
+
+/* sysfs.c: PCI and SR-IOV attributes, through libudev. */
+struct vf_info {
+	unsigned index;
+	char bdf[SVFF_BDF_SIZE];
+	char driver[64]; /* "" when unbound */
+	int iommu_group; /* -1 when none */
+};
+
+struct pf_info {
+	char bdf[SVFF_BDF_SIZE];
+	char driver[64];
+	unsigned totalvfs;
+	unsigned numvfs;
+	size_t n_vfs;
+	struct vf_info *vfs;
+};
+
+int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
+void pf_info_free(struct pf_info *pf);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pf_info *, pf_info_free);
+int sysfs_pf_list(struct svff_ctx *ctx, char (**ret_bdfs)[SVFF_BDF_SIZE], size_t *ret_n);
+int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE],
+		    unsigned *ret_index);
+const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf);
+const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned index);
+int sysfs_write_attr(const char *path, const char *value);
+
+/* holder.c: who has /dev/vfio/N open. */
+int vfio_group_holder(struct svff_ctx *ctx, int group, pid_t *ret_pid);
+int vfio_wait_released(struct svff_ctx *ctx, int group, usec_t deadline);
+
+/* xml.c: domain and device XML, through libxml2. */
+struct hostdev {
+	char source_bdf[SVFF_BDF_SIZE];
+	char guest_address[SVFF_BDF_SIZE]; /* "" when libvirt has not placed it */
+	char alias[128];                   /* "" when none */
+	bool is_interface;                 /* <interface type='hostdev'> */
+	bool managed;
+	char *xml; /* the device element, as libvirt gave it */
+};
+
+int xml_domain_hostdevs(const char *domain_xml, struct hostdev **ret_devs, size_t *ret_n);
+void hostdevs_free(struct hostdev *devs, size_t n);
+int xml_device_parse(const char *device_xml, struct hostdev *ret_dev);
+int xml_device_for_attach(const char *device_xml, const char *source_bdf, char **ret_xml);
+const struct hostdev *hostdevs_find_source(const struct hostdev *devs, size_t n,
+					   const char *bdf);
+
+/* state.c: one record per (PF, VF index), written ahead of each action. */
+enum phase {
+	PHASE_DETACHING,
+	PHASE_DETACHED,
+	PHASE_REATTACHING,
+	_PHASE_MAX,
+};
+
+struct record {
+	char pf[SVFF_BDF_SIZE];
+	unsigned vf_index;
+	char vf_bdf[SVFF_BDF_SIZE]; /* the VF's address when it was detached */
+	char domain_uuid[37];
+	char domain_name[256];
+	enum phase phase;
+	struct hostdev device; /* guest address, alias and the XML to reattach */
+	int iommu_group;       /* of the VF now; found at run time, never saved */
+};
+
+const char *phase_to_string(enum phase phase);
+int state_prepare(struct svff_ctx *ctx);
+int record_save(struct svff_ctx *ctx, const struct record *record);
+int record_load(struct svff_ctx *ctx, const char *pf, unsigned vf_index,
+		struct record **ret_record);
+int record_remove(struct svff_ctx *ctx, const struct record *record);
+int records_load_all(struct svff_ctx *ctx, struct record ***ret_records, size_t *ret_n);
+void record_free(struct record *record);
+void records_free(struct record **records, size_t n);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct record *, record_free);
+int record_serialize(const struct record *record, char **ret_text);
+int record_parse(const char *text, size_t size, struct record **ret_record);
+
+/* lock.c */
+enum lock_scope {
+	LOCK_SCOPE_ONE_PF,  /* the global lock shared, then the PF's exclusively */
+	LOCK_SCOPE_ALL_PFS, /* the global lock exclusively */
+};
+struct op_lock {
+	int global_fd;
+	size_t n_pf_fds;
+	int pf_fds[32];
+};
+int op_lock_acquire(struct svff_ctx *ctx, enum lock_scope scope, const char *pf,
+		    struct op_lock *ret_lock);
+void op_lock_release(struct op_lock *lock);
+int pf_lock_is_held(struct svff_ctx *ctx, const char *pf);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * libsvff: take the SR-IOV Virtual Functions of a PF away from the libvirt domains
+ * that hold them and give each back exactly, so the PF can be reconfigured under
+ * running VMs.
+ *
+ * Fallible functions return >= 0 on success and a negative errno on failure;
+ * svff_exit_code() turns that errno into the documented exit code of the programs.
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SVFF_BDF_SIZE 13 /* "dddd:bb:ss.f" and NUL */
+
+enum svff_log_level {
+	SVFF_LOG_ERR,
+	SVFF_LOG_WARNING,
+	SVFF_LOG_INFO, /* one progress line per completed step */
+	SVFF_LOG_DEBUG,
+};
+
+typedef void (*svff_log_fn)(void *userdata, enum svff_log_level level, const char *msg);
+
+struct svff_config {
+	const char *program;       /* prefix of every message, e.g. "svff-detach" */
+	const char *state_dir;     /* NULL: the compiled-in default (/var/lib/svff) */
+	const char *connect_uri;   /* NULL: qemu:///system */
+	const char *proc_root;     /* NULL: /proc; where holders of /dev/vfio/N are searched */
+	unsigned timeout_ms;       /* how long a guest may take to release a VF; 0: 10 s */
+	bool dry_run;              /* print the plan, change nothing */
+	enum svff_log_level max_level; /* messages above this level are dropped */
+	svff_log_fn log_fn;        /* NULL: errors and warnings to stderr, progress to stdout */
+	void *log_userdata;
+};
+
+/* What an operation applies to: exactly one of the three, or none for "everything". */
+struct svff_selector {
+	const char *pf;     /* every VF of this PF */
+	const char *vf;     /* this VF only */
+	const char *domain; /* every VF held by this domain (name or UUID) */
+};
+
+enum svff_exit {
+	SVFF_EXIT_OK = 0,
+	SVFF_EXIT_FAILURE = 1,        /* internal or unexpected error */
+	SVFF_EXIT_USAGE = 2,          /* bad option or malformed argument */
+	SVFF_EXIT_NO_DEVICE = 3,      /* no PCI device with that address */
+	SVFF_EXIT_NOT_SRIOV = 4,      /* device is not an SR-IOV PF (or a VF given as PF) */
+	SVFF_EXIT_NO_DOMAIN = 5,      /* no such libvirt domain */
+	SVFF_EXIT_LIBVIRT = 6,        /* libvirtd cannot be reached or refused the request */
+	SVFF_EXIT_STATE = 7,          /* state directory cannot be used */
+	SVFF_EXIT_CORRUPT = 8,        /* a state record is malformed; it is left in place */
+	SVFF_EXIT_BUSY = 9,           /* another svff operation holds the lock */
+	SVFF_EXIT_PARTIAL = 10,       /* a guest did not release its VF in time */
+	SVFF_EXIT_VF_GONE = 11,       /* a recorded VF does not exist now; still recorded */
+	SVFF_EXIT_STALE = 12,         /* a record names a domain that is gone; skipped */
+};
+
+struct svff_ctx;
+
+int svff_ctx_new(const struct svff_config *config, struct svff_ctx **ret_ctx);
+struct svff_ctx *svff_ctx_unref(struct svff_ctx *ctx);
+
+/* Validate "dddd:bb:ss.f" (or "bb:ss.f", domain 0); write the canonical form. */
+int svff_bdf_parse(const char *text, char ret_bdf[SVFF_BDF_SIZE]);
+
+/* Hot-unplug every selected VF from its running domain and record it for reattach. */
+int svff_detach(struct svff_ctx *ctx, const struct svff_selector *selector);
+
+/* Give every selected recorded VF back to its domain, at its recorded guest address. */
+int svff_reattach(struct svff_ctx *ctx, const struct svff_selector *selector);
+
+/* Print PFs, VFs, drivers, holders and recorded phases; pf may be NULL for all. */
+int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *out);
+
+int svff_exit_code(int error);
+const char *svff_version(void);
+
+#ifdef __cplusplus
+}
+#endif
