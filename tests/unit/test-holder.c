@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "test-util.h"
+
+static char *proc;
+static struct svff_ctx *ctx;
+
+static void fake_fd(const char *pid, const char *fd, const char *target)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", proc, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/fd", proc, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/fd/%s", proc, pid, fd);
+	ck_assert_int_eq(symlink(target, path), 0);
+}
+
+static void setup(void)
+{
+	ctx = test_ctx_new();
+	proc = test_mkdtemp();
+	free(ctx->proc_root);
+	ctx->proc_root = strdup(proc);
+	fake_fd("1", "0", "/dev/null");
+	fake_fd("4242", "3", "/dev/vfio/vfio");
+	fake_fd("4242", "17", "/dev/vfio/12");
+	mkdir(proc, 0755);
+}
+
+static void teardown(void)
+{
+	test_rm_rf(proc);
+	free(proc);
+	test_ctx_free(ctx);
+}
+
+START_TEST(holder_of_group_is_found)
+{
+	pid_t pid = 0;
+
+	ck_assert_int_eq(vfio_group_holder(ctx, 12, &pid), 1);
+	ck_assert_int_eq(pid, 4242);
+}
+END_TEST
+
+START_TEST(group_nobody_holds_has_no_holder)
+{
+	ck_assert_int_eq(vfio_group_holder(ctx, 1, NULL), 0);
+	ck_assert_int_eq(vfio_group_holder(ctx, -1, NULL), 0);
+}
+END_TEST
+
+START_TEST(wait_for_release_times_out_while_held)
+{
+	ck_assert_int_eq(vfio_wait_released(ctx, 12, now_usec() + 50000), -ETIMEDOUT);
+	ck_assert_int_eq(vfio_wait_released(ctx, 13, now_usec() + 50000), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("holder");
+	TCase *tc = tcase_create("vfio");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, holder_of_group_is_found);
+	tcase_add_test(tc, group_nobody_holds_has_no_holder);
+	tcase_add_test(tc, wait_for_release_times_out_while_held);
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "test-util.h"
+
+static const char device_xml[] =
+	"<hostdev mode='subsystem' type='pci' managed='yes'>"
+	"<source><address domain='0x0000' bus='0x03' slot='0x00' function='0x2'/></source>"
+	"<alias name='ua-db'/>"
+	"<address type='pci' domain='0x0000' bus='0x07' slot='0x00' function='0x0'/>"
+	"</hostdev>";
+
+static struct svff_ctx *ctx;
+
+static void setup(void)
+{
+	ctx = test_ctx_new();
+	ck_assert_int_eq(state_prepare(ctx), 0);
+}
+
+static void teardown(void)
+{
+	test_ctx_free(ctx);
+}
+
+static struct record sample_record(unsigned index, enum phase phase)
+{
+	struct record record = { .pf = "0000:03:00.0", .vf_index = index,
+				 .vf_bdf = "0000:03:00.2", .domain_uuid =
+				 "2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001",
+				 .domain_name = "db1", .phase = phase };
+
+	ck_assert_int_eq(xml_device_parse(device_xml, &record.device), 0);
+	return record;
+}
+
+static void record_path(unsigned index, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/records/0000:03:00.0-vf%u.xml", ctx->state_dir, index);
+}
+
+static size_t count_entries(const char *dir_path)
+{
+	DIR *dir = opendir(dir_path);
+	struct dirent *de;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(dir);
+	while ((de = readdir(dir)))
+		n += de->d_name[0] != '.' || strlen(de->d_name) > 2;
+	closedir(dir);
+	return n;
+}
+
+START_TEST(state_dir_is_private)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(ctx->state_dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+}
+END_TEST
+
+START_TEST(saved_record_loads_back_identical)
+{
+	struct record record = sample_record(1, PHASE_DETACHED);
+	_cleanup_(record_freep) struct record *loaded = NULL;
+
+	ck_assert_int_eq(record_save(ctx, &record), 0);
+	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 1, &loaded), 0);
+	ck_assert_str_eq(loaded->domain_name, "db1");
+	ck_assert_str_eq(loaded->domain_uuid, record.domain_uuid);
+	ck_assert_str_eq(loaded->vf_bdf, "0000:03:00.2");
+	ck_assert_int_eq(loaded->phase, PHASE_DETACHED);
+	ck_assert_str_eq(loaded->device.guest_address, "0000:07:00.0");
+	ck_assert_str_eq(loaded->device.alias, "ua-db");
+	free(record.device.xml);
+}
+END_TEST
+
+START_TEST(save_replaces_whole_file_and_leaves_no_temp)
+{
+	struct record record = sample_record(0, PHASE_DETACHING);
+	_cleanup_(record_freep) struct record *loaded = NULL;
+	char dir[PATH_MAX];
+
+	ck_assert_int_eq(record_save(ctx, &record), 0);
+	record.phase = PHASE_REATTACHING;
+	ck_assert_int_eq(record_save(ctx, &record), 0);
+	snprintf(dir, sizeof(dir), "%s/records", ctx->state_dir);
+	ck_assert_uint_eq(count_entries(dir), 1);
+	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 0, &loaded), 0);
+	ck_assert_int_eq(loaded->phase, PHASE_REATTACHING);
+	free(record.device.xml);
+}
+END_TEST
+
+START_TEST(missing_record_is_quiet_enoent)
+{
+	struct record *loaded;
+
+	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 5, &loaded), -ENOENT);
+	ck_assert_str_eq(test_messages(), "");
+}
+END_TEST
+
+START_TEST(corrupt_record_is_reported_and_left_untouched)
+{
+	char path[PATH_MAX];
+	struct record *loaded;
+	_cleanup_free_ char *after = NULL;
+	static const char garbage[] = "<svff-record version='1'><pf>0000:03:00.0</pf>";
+
+	record_path(2, path, sizeof(path));
+	test_write_file(path, garbage);
+	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 2, &loaded), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "0000:03:00.0-vf2.xml"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "corrupt"));
+	after = test_read_file(path);
+	ck_assert_str_eq(after, garbage);
+}
+END_TEST
+
+START_TEST(record_with_bad_fields_is_corrupt)
+{
+	static const char *const bad[] = {
+		"<svff-record version='2'/>",
+		"<svff-record version='1'><pf>../x</pf></svff-record>",
+		"<svff-record version='1'><pf>0000:03:00.0</pf><vf index='x' "
+		"address='0000:03:00.2'/></svff-record>",
+	};
+	struct record *loaded;
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		ck_assert_int_eq(record_parse(bad[i], strlen(bad[i]), &loaded), -EBADMSG);
+}
+END_TEST
+
+START_TEST(load_all_returns_good_records_beside_corrupt_one)
+{
+	struct record record = sample_record(0, PHASE_DETACHED);
+	struct record **records;
+	size_t n;
+	char path[PATH_MAX];
+
+	ck_assert_int_eq(record_save(ctx, &record), 0);
+	record_path(3, path, sizeof(path));
+	test_write_file(path, "not xml");
+	ck_assert_int_eq(records_load_all(ctx, &records, &n), -EBADMSG);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(records[0]->vf_index, 0);
+	records_free(records, n);
+	free(record.device.xml);
+}
+END_TEST
+
+START_TEST(removed_record_is_gone)
+{
+	struct record record = sample_record(0, PHASE_DETACHED);
+	struct record *loaded;
+
+	ck_assert_int_eq(record_save(ctx, &record), 0);
+	ck_assert_int_eq(record_remove(ctx, &record), 0);
+	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 0, &loaded), -ENOENT);
+	free(record.device.xml);
+}
+END_TEST
+
+START_TEST(unwritable_state_dir_names_the_directory)
+{
+	struct svff_config config = { .program = "t", .state_dir = "/proc/svff-state",
+				      .max_level = SVFF_LOG_ERR };
+	struct svff_ctx *bad;
+
+	ck_assert_int_eq(svff_ctx_new(&config, &bad), 0);
+	bad->log_fn = ctx->log_fn;
+	ck_assert_int_lt(state_prepare(bad), 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "'/proc/svff-state'"));
+	svff_ctx_unref(bad);
+}
+END_TEST
+
+START_TEST(second_operation_on_same_pf_is_refused)
+{
+	struct op_lock first, second;
+
+	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ONE_PF, "0000:03:00.0", &first), 0);
+	ck_assert_int_eq(pf_lock_is_held(ctx, "0000:03:00.0"), 1);
+	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ONE_PF, "0000:03:00.0", &second),
+			 -EBUSY);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "'0000:03:00.0'"));
+	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ONE_PF, "0000:04:00.0", &second), 0);
+	op_lock_release(&second);
+	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ALL_PFS, NULL, &second), -EBUSY);
+	op_lock_release(&first);
+	ck_assert_int_eq(pf_lock_is_held(ctx, "0000:03:00.0"), 0);
+	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ALL_PFS, NULL, &second), 0);
+	op_lock_release(&second);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("records");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, state_dir_is_private);
+	tcase_add_test(tc, saved_record_loads_back_identical);
+	tcase_add_test(tc, save_replaces_whole_file_and_leaves_no_temp);
+	tcase_add_test(tc, missing_record_is_quiet_enoent);
+	tcase_add_test(tc, corrupt_record_is_reported_and_left_untouched);
+	tcase_add_test(tc, record_with_bad_fields_is_corrupt);
+	tcase_add_test(tc, load_all_returns_good_records_beside_corrupt_one);
+	tcase_add_test(tc, removed_record_is_gone);
+	tcase_add_test(tc, unwritable_state_dir_names_the_directory);
+	tcase_add_test(tc, second_operation_on_same_pf_is_refused);
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Runs under umockdev-wrapper: libudev sees the fake /sys built here. */
+#include <string.h>
+#include <umockdev.h>
+
+#include "test-util.h"
+
+static const char fake_sysfs[] =
+	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.0\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.0\nE: DRIVER=nvme\n"
+	"A: sriov_totalvfs=4\nA: sriov_numvfs=2\n"
+	"L: driver=../../../../bus/pci/drivers/nvme\n"
+	"L: virtfn0=../0000:03:00.2\nL: virtfn1=../0000:03:00.3\n\n"
+	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.2\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.2\nE: DRIVER=vfio-pci\n"
+	"L: driver=../../../../bus/pci/drivers/vfio-pci\n"
+	"L: iommu_group=../../../../kernel/iommu_groups/12\n"
+	"L: physfn=../0000:03:00.0\n\n"
+	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.3\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.3\n"
+	"L: iommu_group=../../../../kernel/iommu_groups/13\n"
+	"L: physfn=../0000:03:00.0\n\n"
+	"P: /devices/pci0000:00/0000:00:03.0/0000:04:00.0\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:04:00.0\n"
+	"A: sriov_totalvfs=8\nA: sriov_numvfs=0\n\n"
+	"P: /devices/pci0000:00/0000:00:1f.0\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:00:1f.0\nA: vendor=0x8086\n\n";
+
+static UMockdevTestbed *testbed;
+static struct svff_ctx *ctx;
+
+static void setup(void)
+{
+	GError *error = NULL;
+
+	testbed = umockdev_testbed_new();
+	ck_assert_msg(umockdev_in_mock_environment(), "run this test under umockdev-wrapper");
+	ck_assert_msg(umockdev_testbed_add_from_string(testbed, fake_sysfs, &error), "%s",
+		      error ? error->message : "");
+	ctx = test_ctx_new();
+}
+
+static void teardown(void)
+{
+	test_ctx_free(ctx);
+	g_object_unref(testbed);
+}
+
+START_TEST(pf_lists_its_vfs_with_index_driver_and_group)
+{
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:03:00.0", &pf), 0);
+	ck_assert_uint_eq(pf->totalvfs, 4);
+	ck_assert_uint_eq(pf->numvfs, 2);
+	ck_assert_str_eq(pf->driver, "nvme");
+	ck_assert_uint_eq(pf->n_vfs, 2);
+	ck_assert_str_eq(pf->vfs[0].bdf, "0000:03:00.2");
+	ck_assert_str_eq(pf->vfs[0].driver, "vfio-pci");
+	ck_assert_int_eq(pf->vfs[0].iommu_group, 12);
+	ck_assert_uint_eq(pf->vfs[1].index, 1);
+	ck_assert_str_eq(pf->vfs[1].driver, "");
+	ck_assert_int_eq(pf->vfs[1].iommu_group, 13);
+	ck_assert_ptr_eq(pf_find_vf_by_index(pf, 1), &pf->vfs[1]);
+	ck_assert_ptr_null(pf_find_vf_by_index(pf, 2));
+}
+END_TEST
+
+START_TEST(pf_without_vfs_has_none)
+{
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:04:00.0", &pf), 0);
+	ck_assert_uint_eq(pf->totalvfs, 8);
+	ck_assert_uint_eq(pf->n_vfs, 0);
+}
+END_TEST
+
+START_TEST(vf_given_as_pf_names_its_pf)
+{
+	struct pf_info *pf;
+
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:03:00.2", &pf), -EOPNOTSUPP);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "'0000:03:00.2' is a VF of PF '0000:03:00.0'"));
+}
+END_TEST
+
+START_TEST(device_without_sriov_is_refused)
+{
+	struct pf_info *pf;
+
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:00:1f.0", &pf), -EOPNOTSUPP);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "'0000:00:1f.0' has no SR-IOV"));
+}
+END_TEST
+
+START_TEST(missing_device_is_enodev)
+{
+	struct pf_info *pf;
+
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:09:00.0", &pf), -ENODEV);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "no PCI device '0000:09:00.0'"));
+}
+END_TEST
+
+START_TEST(vf_knows_its_pf_and_index)
+{
+	char pf[SVFF_BDF_SIZE];
+	unsigned index;
+
+	ck_assert_int_eq(sysfs_vf_parent(ctx, "0000:03:00.3", pf, &index), 0);
+	ck_assert_str_eq(pf, "0000:03:00.0");
+	ck_assert_uint_eq(index, 1);
+	ck_assert_int_eq(sysfs_vf_parent(ctx, "0000:03:00.0", pf, &index), -EOPNOTSUPP);
+}
+END_TEST
+
+START_TEST(only_sriov_pfs_are_listed)
+{
+	char(*pfs)[SVFF_BDF_SIZE];
+	size_t n;
+
+	ck_assert_int_eq(sysfs_pf_list(ctx, &pfs, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(pfs[0], "0000:03:00.0");
+	ck_assert_str_eq(pfs[1], "0000:04:00.0");
+	free(pfs);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sysfs");
+	TCase *tc = tcase_create("discovery");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, pf_lists_its_vfs_with_index_driver_and_group);
+	tcase_add_test(tc, pf_without_vfs_has_none);
+	tcase_add_test(tc, vf_given_as_pf_names_its_pf);
+	tcase_add_test(tc, device_without_sriov_is_refused);
+	tcase_add_test(tc, missing_device_is_enodev);
+	tcase_add_test(tc, vf_knows_its_pf_and_index);
+	tcase_add_test(tc, only_sriov_pfs_are_listed);
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}
