@@ -58,10 +58,11 @@ int state_prepare(struct svff_ctx *ctx)
 		r = negative_errno();
 	if (r < 0) {
 		errno = -r;
-		return log_errno(ctx, r,
-				 "state directory '%s' cannot be used: %m; run as root or give "
-				 "a writable directory with --state-dir",
-				 ctx->state_dir);
+		log_error(ctx,
+			  "state directory '%s' cannot be used: %m; run as root or give a "
+			  "writable directory with --state-dir",
+			  ctx->state_dir);
+		return -EACCES; /* whatever the cause, the state directory is unusable */
 	}
 	return 0;
 }

@@ -1,0 +1,36 @@
+#!/bin/bash
+# 70-unplug-ignored: one guest ignores the hot-unplug (its kernel runs without PCIe hot-plug).
+# svff-detach stops at its deadline naming that domain and VF, keeps its record, still
+# detaches the other domain, and exits with "partial failure"; svff-reattach then brings the
+# state back to consistent: every guest has its VF, no record is left.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/svff-lib.sh"
+
+pf0=$(pf 0)
+vfs_create "$pf0" 2
+vf0=$(vf "$pf0" 0)
+vf1=$(vf "$pf0" 1)
+domain_start good "$vf0@1"
+domain_start deaf --no-hotplug "$vf1@1"
+guest_sees good 0000:01:00.0
+guest_sees deaf 0000:01:00.0
+
+assert_svff_exit "svff-detach with a guest that ignores unplug" 10 \
+	svff-detach --pf "$pf0" --timeout 8
+assert_output_has "message names the domain" "domain 'deaf'"
+assert_output_has "message names the VF" "$vf1"
+assert_output_has "message says how to undo" "svff-reattach"
+step "svff-detach gave up after ${SVFF_TIME}s"
+assert_eq "record of the good domain's VF" detached "$(record_phase "$pf0" 0)"
+assert_eq "record of the deaf domain's VF is kept" detaching "$(record_phase "$pf0" 1)"
+assert "host: the good domain's VF is free" vfio_free "$vf0"
+guest_lost good 0000:01:00.0
+assert_xml_has_alias deaf ua-deaf-0
+assert "guest deaf still has its VF" guest_has_device deaf 0000:01:00.0 nvme
+assert_eq "host: deaf's QEMU still holds its VF" "$(domain_pid deaf)" "$(vfio_holder "$vf1")"
+
+assert_svff_exit "svff-reattach after the partial detach" 0 svff-reattach --pf "$pf0"
+guest_sees good 0000:01:00.0
+assert_xml_has_alias good ua-good-0
+assert_xml_has_alias deaf ua-deaf-0
+assert_eq "records left" 0 "$(record_count)"

@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# tests/testbed/scenarios/svff-lib.sh - helpers for scenarios that drive svff's programs.
+# Sourced after lib.sh.
+
+SVFF_STATE=/var/lib/svff
+
+# svff_run CMD ARGS...: run an svff program; its stdout and stderr are shown and kept in
+# SVFF_OUT, its exit status in SVFF_RC, its wall time in SVFF_TIME (S.CC)
+svff_run() {
+	local t0
+	t0=$(now)
+	SVFF_OUT=$("$@" 2>&1)
+	SVFF_RC=$?
+	SVFF_TIME=$(elapsed "$t0")
+	echo "\$ $* -> exit $SVFF_RC in ${SVFF_TIME}s"
+	[[ -n $SVFF_OUT ]] && sed 's/^/    /' <<<"$SVFF_OUT"
+	return 0
+}
+
+# assert_svff_exit TEXT CODE CMD ARGS...: run an svff program; it must exit with CODE
+assert_svff_exit() {
+	local text=$1 code=$2
+	shift 2
+	svff_run "$@"
+	assert_eq "$text: exit status" "$code" "$SVFF_RC"
+}
+
+# assert_output_has TEXT PATTERN: the last svff program's output contains PATTERN (fixed string)
+assert_output_has() {
+	if grep -qF -- "$2" <<<"$SVFF_OUT"; then ok "$1"; else fail "$1: no '$2' in the output"; fi
+}
+
+# record_file PF K: path of svff's record of the PF's VF index K
+record_file() { echo "$SVFF_STATE/records/$1-vf$2.xml"; }
+
+# record_phase PF K: phase of that record, empty if there is none
+record_phase() { sed -n 's:.*<phase>\(.*\)</phase>.*:\1:p' "$(record_file "$1" "$2")" 2>/dev/null; }
+
+# record_count: how many records the state directory holds
+record_count() { find "$SVFF_STATE/records" -name '*.xml' 2>/dev/null | wc -l; }
+
+# state_digest: a checksum of every record, to show that a failed command changed nothing
+state_digest() { find "$SVFF_STATE/records" -type f -name '*.xml' -exec sha256sum {} + 2>/dev/null | sort | sha256sum; }
+
+# live_hostdev NAME ALIAS: the <hostdev> element with this alias in the domain's live XML
+live_hostdev() {
+	virsh dumpxml "$1" | awk -v alias="<alias name='$2'/>" '
+		/<hostdev / { block = ""; inside = 1 }
+		inside { block = block $0 "\n" }
+		/<\/hostdev>/ { if (index(block, alias)) printf "%s", block; inside = 0 }'
+}
+
+# guest_sees NAME GUEST_BDF: wait until the guest shows the device with the nvme driver bound
+guest_sees() {
+	guest_wait_device "$1" "$2" nvme 60 ||
+		fail "guest $1 does not show $2=nvme within 60s: $(guest_report "$1")"
+	ok "guest $1: $2 present, nvme bound (${WAITED}s)"
+}
+
+# guest_lost NAME GUEST_BDF: wait until the device is gone from the guest's report
+guest_lost() {
+	guest_wait_gone "$1" "$2" 60 || fail "guest $1 still shows $2: $(guest_report "$1")"
+	ok "guest $1: $2 gone (${WAITED}s)"
+}
+
+# numvfs_set PF N: what a PF reconfiguration does to the VFs (numvfs 0, then N, the VFs'
+# NVMe controllers online and bound to vfio-pci); prints how long the write of 0 took
+numvfs_set() {
+	local t0
+	t0=$(now)
+	write_sysfs 0 "$SYSPCI/$1/sriov_numvfs"
+	step "numvfs=0 on $1 took $(elapsed "$t0")s"
+	vfs_create "$1" "$2"
+	step "numvfs=$2 on $1, VFs online and bound to vfio-pci"
+}
+
+# print_status: svff-status's table, for the log
+print_status() {
+	svff_run svff-status
+}
