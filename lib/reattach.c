@@ -53,11 +53,33 @@ static int check_not_held(struct svff_ctx *ctx, const struct vf_info *vf)
 			 vf->bdf, (int)pid, vf->iommu_group);
 }
 
+/* libvirt binds a managed VF itself; an unmanaged one must be on vfio-pci already. */
+static int wait_unmanaged_bound(struct svff_ctx *ctx, const struct record *record,
+				const struct vf_info *vf)
+{
+	int r;
+
+	if (record->device.managed)
+		return 0;
+	r = sysfs_wait_driver(ctx, vf->bdf, "vfio-pci",
+			      now_usec() + (usec_t)ctx->timeout_ms * 1000ULL);
+	if (r == -ETIMEDOUT)
+		return log_errno(ctx, -ENXIO,
+				 "VF '%s' (managed='no') is not bound to vfio-pci; bind it, then "
+				 "run svff-reattach again",
+				 vf->bdf);
+	return r;
+}
+
 static int attach_recorded(struct domain_job *job, struct record *record,
 			   const struct vf_info *vf)
 {
 	_cleanup_free_ char *xml = NULL;
 	int r;
+
+	r = wait_unmanaged_bound(job->ctx, record, vf);
+	if (r < 0)
+		return r;
 
 	r = xml_device_for_attach(record->device.xml, vf->bdf, &xml);
 	if (r < 0)

@@ -72,6 +72,10 @@ const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bd
 const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned index);
 int sysfs_write_attr(const char *path, const char *value);
 
+/* monitor.c: udev events instead of sleeps. */
+int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
+		      usec_t deadline);
+
 /* holder.c: who has /dev/vfio/N open. */
 int vfio_group_holder(struct svff_ctx *ctx, int group, pid_t *ret_pid);
 int vfio_wait_released(struct svff_ctx *ctx, int group, usec_t deadline);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Runs under umockdev-wrapper: libudev sees the fake /sys built here. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <umockdev.h>
 
@@ -128,6 +131,42 @@ START_TEST(only_sriov_pfs_are_listed)
 }
 END_TEST
 
+START_TEST(wait_driver_returns_at_once_when_bound)
+{
+	ck_assert_int_eq(sysfs_wait_driver(ctx, "0000:03:00.2", "vfio-pci", now_usec() + 1000), 0);
+}
+END_TEST
+
+START_TEST(wait_driver_times_out_when_never_bound)
+{
+	ck_assert_int_eq(sysfs_wait_driver(ctx, "0000:03:00.3", "vfio-pci", now_usec() + 100000),
+			 -ETIMEDOUT);
+}
+END_TEST
+
+static void *bind_later(void *userdata)
+{
+	static const char vf[] = "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.3";
+	char link[PATH_MAX];
+
+	usleep(100000);
+	snprintf(link, sizeof(link), "%s%s/driver", umockdev_testbed_get_root_dir(testbed), vf);
+	ck_assert_int_eq(symlink("../../../../bus/pci/drivers/vfio-pci", link), 0);
+	umockdev_testbed_uevent(testbed, vf, "bind");
+	return NULL;
+}
+
+START_TEST(wait_driver_wakes_on_bind_event)
+{
+	pthread_t thread;
+	usec_t start = now_usec();
+
+	ck_assert_int_eq(pthread_create(&thread, NULL, bind_later, NULL), 0);
+	ck_assert_int_eq(sysfs_wait_driver(ctx, "0000:03:00.3", "vfio-pci", start + 5000000), 0);
+	pthread_join(thread, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sysfs");
@@ -141,6 +180,9 @@ int main(void)
 	tcase_add_test(tc, missing_device_is_enodev);
 	tcase_add_test(tc, vf_knows_its_pf_and_index);
 	tcase_add_test(tc, only_sriov_pfs_are_listed);
+	tcase_add_test(tc, wait_driver_returns_at_once_when_bound);
+	tcase_add_test(tc, wait_driver_times_out_when_never_bound);
+	tcase_add_test(tc, wait_driver_wakes_on_bind_event);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }
