@@ -148,9 +148,11 @@ static void *bind_later(void *userdata)
 {
 	static const char vf[] = "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.3";
 	char link[PATH_MAX];
+	gchar *root = umockdev_testbed_get_root_dir(testbed);
 
 	usleep(100000);
-	snprintf(link, sizeof(link), "%s%s/driver", umockdev_testbed_get_root_dir(testbed), vf);
+	snprintf(link, sizeof(link), "%s%s/driver", root, vf);
+	g_free(root);
 	ck_assert_int_eq(symlink("../../../../bus/pci/drivers/vfio-pci", link), 0);
 	umockdev_testbed_uevent(testbed, vf, "bind");
 	return NULL;
