@@ -27,7 +27,8 @@ _public_ int svff_ctx_new(const struct svff_config *config, struct svff_ctx **re
 	if (dup_or_default(config->program, "svff", &ctx->program) < 0 ||
 	    dup_or_default(config->state_dir, SVFF_STATE_DIR, &ctx->state_dir) < 0 ||
 	    dup_or_default(config->connect_uri, "qemu:///system", &ctx->connect_uri) < 0 ||
-	    dup_or_default(config->proc_root, "/proc", &ctx->proc_root) < 0)
+	    dup_or_default(config->proc_root, "/proc", &ctx->proc_root) < 0 ||
+	    dup_or_default(config->conf_file, SVFF_CONF_FILE, &ctx->conf_file) < 0)
 		r = -ENOMEM;
 	ctx->timeout_ms = config->timeout_ms ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
 	ctx->dry_run = config->dry_run;
@@ -57,6 +58,7 @@ _public_ struct svff_ctx *svff_ctx_unref(struct svff_ctx *ctx)
 	free(ctx->state_dir);
 	free(ctx->connect_uri);
 	free(ctx->proc_root);
+	free(ctx->conf_file);
 	free(ctx);
 	return NULL;
 }

@@ -54,7 +54,7 @@ static const struct vf_info *find_vf(const struct detach_plan *plan, const char 
 static int check_earlier_record(struct svff_ctx *ctx, const struct record *record)
 {
 	_cleanup_(record_freep) struct record *earlier = NULL;
-	int r = record_load(ctx, record->pf, record->vf_index, &earlier);
+	int r = record_load(ctx, STORE_RECORDS, record->pf, record->vf_index, &earlier);
 
 	if (r == -ENOENT)
 		return 0;
@@ -168,7 +168,7 @@ static int detach_one(struct domain_job *job, struct record *record)
 		return 0;
 	}
 	record->phase = PHASE_DETACHING;
-	r = record_save(ctx, record);
+	r = record_save(ctx, STORE_RECORDS, record);
 	if (r < 0)
 		return r;
 	r = virt_detach_and_wait(ctx, job->virt, job->dom, &record->device, deadline);
@@ -180,14 +180,14 @@ static int detach_one(struct domain_job *job, struct record *record)
 				 what, job->domain_name, ctx->timeout_ms / 1000.0);
 	if (r < 0) {
 		/* Still attached: the record would only mislead a later reattach. */
-		record_remove(ctx, record);
+		record_remove(ctx, STORE_RECORDS, record);
 		return r;
 	}
 	if (vfio_wait_released(ctx, record->iommu_group, deadline) == -ETIMEDOUT)
 		log_warning(ctx, "%s left domain '%s' but /dev/vfio/%d is still open", what,
 			    job->domain_name, record->iommu_group);
 	record->phase = PHASE_DETACHED;
-	r = record_save(ctx, record);
+	r = record_save(ctx, STORE_RECORDS, record);
 	if (r < 0)
 		return r;
 	log_info(ctx, "domain '%s': %s detached in %.2f s", job->domain_name, what,

@@ -18,7 +18,11 @@ static bool has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver
 
 static struct udev_monitor *pci_monitor(struct svff_ctx *ctx)
 {
-	struct udev_monitor *monitor = udev_monitor_new_from_netlink(ctx->udev, "udev");
+	/*
+	 * Kernel events, not udev's: the driver link is what counts, and inside a udev
+	 * rule udev holds back later events of the device it is working on.
+	 */
+	struct udev_monitor *monitor = udev_monitor_new_from_netlink(ctx->udev, "kernel");
 
 	if (!monitor)
 		return NULL;

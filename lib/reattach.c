@@ -86,7 +86,7 @@ static int attach_recorded(struct domain_job *job, struct record *record,
 		return log_errno(job->ctx, r, "record of VF %u of PF '%s' holds no usable "
 				 "device XML", record->vf_index, record->pf);
 	record->phase = PHASE_REATTACHING;
-	r = record_save(job->ctx, record);
+	r = record_save(job->ctx, STORE_RECORDS, record);
 	if (r < 0)
 		return r;
 	return virt_attach(job->ctx, job->dom, xml);
@@ -106,7 +106,7 @@ static int reattach_one(struct domain_job *job, struct record *record)
 	if (r > 0 && !ctx->dry_run) {
 		log_info(ctx, "domain '%s': VF %s is attached already; record dropped",
 			 job->domain_name, vf.bdf);
-		return record_remove(ctx, record);
+		return record_remove(ctx, STORE_RECORDS, record);
 	}
 	if (r == 0)
 		r = check_not_held(ctx, &vf);
@@ -121,7 +121,7 @@ static int reattach_one(struct domain_job *job, struct record *record)
 	r = attach_recorded(job, record, &vf);
 	if (r < 0)
 		return r;
-	r = record_remove(ctx, record);
+	r = record_remove(ctx, STORE_RECORDS, record);
 	log_info(ctx, "domain '%s': VF %s (PF %s VF %u) back at guest %s in %.2f s",
 		 job->domain_name, vf.bdf, record->pf, record->vf_index,
 		 record->device.guest_address, seconds_since(start));
@@ -165,7 +165,7 @@ static int group_records(struct svff_ctx *ctx, const struct target *target,
 {
 	struct record **records = NULL;
 	size_t n = 0, kept = 0;
-	int loaded = records_load_all(ctx, &records, &n), r = 0;
+	int loaded = records_load_all(ctx, STORE_RECORDS, &records, &n), r = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct record *record = TAKE_PTR(records[i]);

@@ -18,6 +18,8 @@ static const char *const phase_names[_PHASE_MAX] = {
 	[PHASE_DETACHING] = "detaching",
 	[PHASE_DETACHED] = "detached",
 	[PHASE_REATTACHING] = "reattaching",
+	[PHASE_ASSIGNED] = "assigned",
+	[PHASE_LOST] = "lost",
 };
 
 const char *phase_to_string(enum phase phase)
@@ -42,10 +44,10 @@ static int make_dir(const char *path)
 	return 0;
 }
 
-/* The state directory and its records/ and locks/ subdirectories, mode 0700. */
+/* The state directory and its records/, assigned/ and locks/ subdirectories, mode 0700. */
 int state_prepare(struct svff_ctx *ctx)
 {
-	static const char *const subdirs[] = { "records", "locks" };
+	static const char *const subdirs[] = { STORE_RECORDS, STORE_ASSIGNED, "locks" };
 	char path[PATH_MAX];
 	int r;
 
@@ -226,12 +228,12 @@ void records_free(struct record **records, size_t n)
 	free(records);
 }
 
-static int open_records_dir(struct svff_ctx *ctx)
+static int open_records_dir(struct svff_ctx *ctx, const char *store)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/records", ctx->state_dir);
+	snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, store);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	return fd < 0 ? negative_errno() : fd;
 }
@@ -276,7 +278,7 @@ undo:
 	return r;
 }
 
-int record_save(struct svff_ctx *ctx, const struct record *record)
+int record_save(struct svff_ctx *ctx, const char *store, const struct record *record)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dir_fd = -EBADF;
@@ -287,13 +289,13 @@ int record_save(struct svff_ctx *ctx, const struct record *record)
 	if (r < 0)
 		return log_errno(ctx, r, "cannot build the record of VF %u of PF '%s'",
 				 record->vf_index, record->pf);
-	dir_fd = open_records_dir(ctx);
+	dir_fd = open_records_dir(ctx, store);
 	record_file_name(record->pf, record->vf_index, name, sizeof(name));
 	r = dir_fd < 0 ? dir_fd : write_atomically(dir_fd, name, text);
 	if (r < 0) {
 		errno = -r;
-		return log_errno(ctx, r, "cannot write record '%s/records/%s': %m", ctx->state_dir,
-				 name);
+		return log_errno(ctx, r, "cannot write record '%s/%s/%s': %m", ctx->state_dir,
+				 store, name);
 	}
 	return 0;
 }
@@ -325,7 +327,7 @@ static int read_file_at(int dir_fd, const char *name, char **ret_text, size_t *r
 	return 0;
 }
 
-static int load_named(struct svff_ctx *ctx, int dir_fd, const char *name,
+static int load_named(struct svff_ctx *ctx, const char *store, int dir_fd, const char *name,
 		      struct record **ret_record)
 {
 	_cleanup_free_ char *text = NULL;
@@ -339,40 +341,40 @@ static int load_named(struct svff_ctx *ctx, int dir_fd, const char *name,
 		r = record_parse(text, size, ret_record);
 	if (r == -EBADMSG)
 		return log_errno(ctx, r,
-				 "state record '%s/records/%s' is corrupt; it is left untouched: "
+				 "state record '%s/%s/%s' is corrupt; it is left untouched: "
 				 "inspect it, fix or move it away, then run the command again",
-				 ctx->state_dir, name);
+				 ctx->state_dir, store, name);
 	if (r < 0) {
 		errno = -r;
-		return log_errno(ctx, r, "cannot read state record '%s/records/%s': %m",
-				 ctx->state_dir, name);
+		return log_errno(ctx, r, "cannot read state record '%s/%s/%s': %m",
+				 ctx->state_dir, store, name);
 	}
 	return 0;
 }
 
 /* -ENOENT quietly when the VF has no record. */
-int record_load(struct svff_ctx *ctx, const char *pf, unsigned vf_index,
+int record_load(struct svff_ctx *ctx, const char *store, const char *pf, unsigned vf_index,
 		struct record **ret_record)
 {
-	_cleanup_close_ int dir_fd = open_records_dir(ctx);
+	_cleanup_close_ int dir_fd = open_records_dir(ctx, store);
 	char name[64];
 
 	if (dir_fd < 0)
 		return dir_fd;
 	record_file_name(pf, vf_index, name, sizeof(name));
-	return load_named(ctx, dir_fd, name, ret_record);
+	return load_named(ctx, store, dir_fd, name, ret_record);
 }
 
-int record_remove(struct svff_ctx *ctx, const struct record *record)
+int record_remove(struct svff_ctx *ctx, const char *store, const struct record *record)
 {
-	_cleanup_close_ int dir_fd = open_records_dir(ctx);
+	_cleanup_close_ int dir_fd = open_records_dir(ctx, store);
 	char name[64];
 
 	record_file_name(record->pf, record->vf_index, name, sizeof(name));
 	if (dir_fd < 0 || (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) ||
 	    fsync(dir_fd) < 0)
 		return log_errno(ctx, dir_fd < 0 ? dir_fd : negative_errno(),
-				 "cannot remove record '%s/records/%s'", ctx->state_dir, name);
+				 "cannot remove record '%s/%s/%s'", ctx->state_dir, store, name);
 	return 0;
 }
 
@@ -389,9 +391,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
  * Every readable record. Corrupt ones are reported and left in place; the
  * result is then -EBADMSG, with the good records still returned.
  */
-int records_load_all(struct svff_ctx *ctx, struct record ***ret_records, size_t *ret_n)
+int records_load_all(struct svff_ctx *ctx, const char *store, struct record ***ret_records,
+		     size_t *ret_n)
 {
-	int dir_fd = open_records_dir(ctx);
+	int dir_fd = open_records_dir(ctx, store);
 	_cleanup_(closedirp) DIR *dir = dir_fd >= 0 ? fdopendir(dir_fd) : NULL;
 	struct record **records = NULL;
 	struct dirent *de;
@@ -411,7 +414,7 @@ int records_load_all(struct svff_ctx *ctx, struct record ***ret_records, size_t 
 
 		if (!is_record_name(de->d_name))
 			continue;
-		r = load_named(ctx, dirfd(dir), de->d_name, &record);
+		r = load_named(ctx, store, dirfd(dir), de->d_name, &record);
 		if (r < 0) {
 			result = result ? result : r;
 			continue;

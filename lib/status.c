@@ -227,7 +227,7 @@ _public_ int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *
 		status_done(&st);
 		return r;
 	}
-	records = records_load_all(ctx, &st.records, &st.n_records);
+	records = records_load_all(ctx, STORE_RECORDS, &st.records, &st.n_records);
 	load_domains(ctx, &st);
 	if (json)
 		print_json(ctx, &st, out);

@@ -15,6 +15,7 @@ struct svff_ctx {
 	char *state_dir;
 	char *connect_uri;
 	char *proc_root;
+	char *conf_file;
 	unsigned timeout_ms;
 	bool dry_run;
 	enum svff_log_level max_level;
@@ -58,6 +59,8 @@ struct pf_info {
 	char driver[64];
 	unsigned totalvfs;
 	unsigned numvfs;
+	unsigned offset; /* routing ID of VF n: the PF's + offset + n * stride */
+	unsigned stride;
 	size_t n_vfs;
 	struct vf_info *vfs;
 };
@@ -70,6 +73,9 @@ int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_B
 		    unsigned *ret_index);
 const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf);
 const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned index);
+int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index);
+int sysfs_bind_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
+		      usec_t deadline);
 int sysfs_write_attr(const char *path, const char *value);
 
 /* monitor.c: udev events instead of sleeps. */
@@ -91,6 +97,8 @@ struct hostdev {
 };
 
 int xml_domain_hostdevs(const char *domain_xml, struct hostdev **ret_devs, size_t *ret_n);
+int xml_domain_parse(const char *xml, size_t size, char ret_name[256], char ret_uuid[37],
+		     struct hostdev **ret_devs, size_t *ret_n);
 void hostdevs_free(struct hostdev *devs, size_t n);
 int xml_device_parse(const char *device_xml, struct hostdev *ret_dev);
 int xml_device_for_attach(const char *device_xml, const char *source_bdf, char **ret_xml);
@@ -102,6 +110,8 @@ enum phase {
 	PHASE_DETACHING,
 	PHASE_DETACHED,
 	PHASE_REATTACHING,
+	PHASE_ASSIGNED, /* in assigned/: the domain was started with this VF */
+	PHASE_LOST,     /* the VF vanished under a running domain; give it back when it returns */
 	_PHASE_MAX,
 };
 
@@ -118,11 +128,15 @@ struct record {
 
 const char *phase_to_string(enum phase phase);
 int state_prepare(struct svff_ctx *ctx);
-int record_save(struct svff_ctx *ctx, const struct record *record);
-int record_load(struct svff_ctx *ctx, const char *pf, unsigned vf_index,
+/* Records to act on live in records/; what the hook saw domains start with, in assigned/. */
+#define STORE_RECORDS "records"
+#define STORE_ASSIGNED "assigned"
+int record_save(struct svff_ctx *ctx, const char *store, const struct record *record);
+int record_load(struct svff_ctx *ctx, const char *store, const char *pf, unsigned vf_index,
 		struct record **ret_record);
-int record_remove(struct svff_ctx *ctx, const struct record *record);
-int records_load_all(struct svff_ctx *ctx, struct record ***ret_records, size_t *ret_n);
+int record_remove(struct svff_ctx *ctx, const char *store, const struct record *record);
+int records_load_all(struct svff_ctx *ctx, const char *store, struct record ***ret_records,
+		     size_t *ret_n);
 void record_free(struct record *record);
 void records_free(struct record **records, size_t n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct record *, record_free);

@@ -33,6 +33,7 @@ struct svff_config {
 	const char *state_dir;     /* NULL: the compiled-in default (/var/lib/svff) */
 	const char *connect_uri;   /* NULL: qemu:///system */
 	const char *proc_root;     /* NULL: /proc; where holders of /dev/vfio/N are searched */
+	const char *conf_file;     /* NULL: /etc/svff/svff.conf; the PFs svff manages */
 	unsigned timeout_ms;       /* how long a guest may take to release a VF; 0: 10 s */
 	bool dry_run;              /* print the plan, change nothing */
 	enum svff_log_level max_level; /* messages above this level are dropped */
@@ -79,6 +80,21 @@ int svff_reattach(struct svff_ctx *ctx, const struct svff_selector *selector);
 
 /* Print PFs, VFs, drivers, holders and recorded phases; pf may be NULL for all. */
 int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *out);
+
+/*
+ * The libvirt qemu hook: argv[1..3] as libvirt passes them, the domain XML from
+ * stdin. It never calls libvirt (libvirtd waits for it).
+ */
+int svff_hook_qemu(struct svff_ctx *ctx, const char *operation, const char *sub_operation,
+		   const char *xml, size_t xml_size);
+
+/*
+ * A udev event of a PCI function ("add", "change", "remove"). On add of a VF of a
+ * managed PF: bound to its configured driver; 1 when a VF lost under a running
+ * domain is back and should be given back (ret_pf names its PF), else 0.
+ */
+int svff_udev_event(struct svff_ctx *ctx, const char *action, const char *bdf,
+		    char ret_pf[SVFF_BDF_SIZE]);
 
 int svff_exit_code(int error);
 const char *svff_version(void);

@@ -111,7 +111,9 @@ static int read_counts(struct svff_ctx *ctx, struct udev_device *dev, struct pf_
 	if (parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_totalvfs"),
 			   &pf->totalvfs) < 0 ||
 	    parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_numvfs"), &pf->numvfs) <
-		    0)
+		    0 ||
+	    parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_offset"), &pf->offset) < 0 ||
+	    parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_stride"), &pf->stride) < 0)
 		return log_errno(ctx, -EBADMSG, "PF '%s' has unreadable SR-IOV attributes",
 				 pf->bdf);
 	return 0;
@@ -170,6 +172,67 @@ const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned ind
 		if (pf->vfs[i].index == index)
 			return &pf->vfs[i];
 	return NULL;
+}
+
+/*
+ * Whether bdf is the address VF n of the PF has, or would have with numvfs > n:
+ * 1 and n, or 0. The kernel computes VF addresses from offset and stride.
+ */
+int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index)
+{
+	unsigned domain, bus, slot, function, pf_rid, rid;
+
+	if (sscanf(pf->bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &function) != 4)
+		return 0;
+	pf_rid = bus << 8 | slot << 3 | function;
+	for (unsigned n = 0; n < pf->totalvfs; n++) {
+		char vf[SVFF_BDF_SIZE];
+
+		rid = pf_rid + pf->offset + n * pf->stride;
+		snprintf(vf, sizeof(vf), "%04x:%02x:%02x.%x", domain, (rid >> 8) & 0xff,
+			 (rid >> 3) & 0x1f, rid & 0x7);
+		if (strcmp(vf, bdf) == 0) {
+			*ret_index = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int write_device_attr(struct udev_device *dev, const char *attr, const char *value)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", udev_device_get_syspath(dev), attr);
+	return sysfs_write_attr(path, value);
+}
+
+/* driver_override, unbind from another driver, probe: then wait for the bind event. */
+int sysfs_bind_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
+		      usec_t deadline)
+{
+	_cleanup_(udev_device_unrefp) struct udev_device *dev = pci_device(ctx, bdf);
+	const char *bound;
+	int r;
+
+	if (!dev)
+		return log_errno(ctx, -ENODEV, "no PCI device '%s'", bdf);
+	bound = udev_device_get_driver(dev);
+	if (bound && strcmp(bound, driver) == 0)
+		return 0;
+	r = write_device_attr(dev, "driver_override", driver);
+	if (r == 0 && bound)
+		r = write_device_attr(dev, "driver/unbind", bdf);
+	if (r == 0)
+		r = sysfs_write_attr("/sys/bus/pci/drivers_probe", bdf);
+	if (r == 0)
+		r = sysfs_wait_driver(ctx, bdf, driver, deadline);
+	if (r < 0) {
+		errno = -r;
+		return log_errno(ctx, r, "cannot bind VF '%s' to driver '%s': %m; is the driver "
+				 "loaded ('modprobe %s')?", bdf, driver, driver);
+	}
+	return 0;
 }
 
 static int compare_bdfs(const void *a, const void *b)

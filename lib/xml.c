@@ -140,6 +140,31 @@ static int collect_devices(xmlDocPtr doc, xmlNodePtr devices, struct hostdev **r
 	return 0;
 }
 
+static int copy_child_text(xmlNodePtr parent, const char *name, char *buf, size_t size)
+{
+	xmlChar *content = xmlNodeGetContent(xml_child(parent, name));
+	int r = content && *content && strlen((const char *)content) < size ? 0 : -EBADMSG;
+
+	if (r == 0)
+		snprintf(buf, size, "%s", (const char *)content);
+	xmlFree(content);
+	return r;
+}
+
+/* Name, UUID and PCI host devices of a domain XML of known size (a hook's stdin). */
+int xml_domain_parse(const char *xml, size_t size, char ret_name[256], char ret_uuid[37],
+		     struct hostdev **ret_devs, size_t *ret_n)
+{
+	_cleanup_(xmlFreeDocp) xmlDocPtr doc = xml_parse(xml, size);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	if (!root || !xmlStrEqual(root->name, (const xmlChar *)"domain") ||
+	    copy_child_text(root, "name", ret_name, 256) < 0 ||
+	    copy_child_text(root, "uuid", ret_uuid, 37) < 0)
+		return -EBADMSG;
+	return collect_devices(doc, xml_child(root, "devices"), ret_devs, ret_n);
+}
+
 int xml_domain_hostdevs(const char *domain_xml, struct hostdev **ret_devs, size_t *ret_n)
 {
 	_cleanup_(xmlFreeDocp) xmlDocPtr doc = xml_parse(domain_xml, strlen(domain_xml));

@@ -70,8 +70,8 @@ START_TEST(saved_record_loads_back_identical)
 	struct record record = sample_record(1, PHASE_DETACHED);
 	_cleanup_(record_freep) struct record *loaded = NULL;
 
-	ck_assert_int_eq(record_save(ctx, &record), 0);
-	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 1, &loaded), 0);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &loaded), 0);
 	ck_assert_str_eq(loaded->domain_name, "db1");
 	ck_assert_str_eq(loaded->domain_uuid, record.domain_uuid);
 	ck_assert_str_eq(loaded->vf_bdf, "0000:03:00.2");
@@ -88,12 +88,12 @@ START_TEST(save_replaces_whole_file_and_leaves_no_temp)
 	_cleanup_(record_freep) struct record *loaded = NULL;
 	char dir[PATH_MAX];
 
-	ck_assert_int_eq(record_save(ctx, &record), 0);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
 	record.phase = PHASE_REATTACHING;
-	ck_assert_int_eq(record_save(ctx, &record), 0);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
 	snprintf(dir, sizeof(dir), "%s/records", ctx->state_dir);
 	ck_assert_uint_eq(count_entries(dir), 1);
-	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 0, &loaded), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &loaded), 0);
 	ck_assert_int_eq(loaded->phase, PHASE_REATTACHING);
 	free(record.device.xml);
 }
@@ -103,7 +103,7 @@ START_TEST(missing_record_is_quiet_enoent)
 {
 	struct record *loaded;
 
-	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 5, &loaded), -ENOENT);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 5, &loaded), -ENOENT);
 	ck_assert_str_eq(test_messages(), "");
 }
 END_TEST
@@ -117,7 +117,7 @@ START_TEST(corrupt_record_is_reported_and_left_untouched)
 
 	record_path(2, path, sizeof(path));
 	test_write_file(path, garbage);
-	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 2, &loaded), -EBADMSG);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 2, &loaded), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "0000:03:00.0-vf2.xml"));
 	ck_assert_ptr_nonnull(strstr(test_messages(), "corrupt"));
 	after = test_read_file(path);
@@ -147,10 +147,10 @@ START_TEST(load_all_returns_good_records_beside_corrupt_one)
 	size_t n;
 	char path[PATH_MAX];
 
-	ck_assert_int_eq(record_save(ctx, &record), 0);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
 	record_path(3, path, sizeof(path));
 	test_write_file(path, "not xml");
-	ck_assert_int_eq(records_load_all(ctx, &records, &n), -EBADMSG);
+	ck_assert_int_eq(records_load_all(ctx, STORE_RECORDS, &records, &n), -EBADMSG);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(records[0]->vf_index, 0);
 	records_free(records, n);
@@ -163,9 +163,9 @@ START_TEST(removed_record_is_gone)
 	struct record record = sample_record(0, PHASE_DETACHED);
 	struct record *loaded;
 
-	ck_assert_int_eq(record_save(ctx, &record), 0);
-	ck_assert_int_eq(record_remove(ctx, &record), 0);
-	ck_assert_int_eq(record_load(ctx, "0000:03:00.0", 0, &loaded), -ENOENT);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	ck_assert_int_eq(record_remove(ctx, STORE_RECORDS, &record), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &loaded), -ENOENT);
 	free(record.device.xml);
 }
 END_TEST

@@ -11,7 +11,7 @@
 static const char fake_sysfs[] =
 	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.0\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.0\nE: DRIVER=nvme\n"
-	"A: sriov_totalvfs=4\nA: sriov_numvfs=2\n"
+	"A: sriov_totalvfs=4\nA: sriov_numvfs=2\nA: sriov_offset=2\nA: sriov_stride=1\n"
 	"L: driver=../../../../bus/pci/drivers/nvme\n"
 	"L: virtfn0=../0000:03:00.2\nL: virtfn1=../0000:03:00.3\n\n"
 	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.2\n"
@@ -25,7 +25,7 @@ static const char fake_sysfs[] =
 	"L: physfn=../0000:03:00.0\n\n"
 	"P: /devices/pci0000:00/0000:00:03.0/0000:04:00.0\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:04:00.0\n"
-	"A: sriov_totalvfs=8\nA: sriov_numvfs=0\n\n"
+	"A: sriov_totalvfs=8\nA: sriov_numvfs=0\nA: sriov_offset=8\nA: sriov_stride=2\n\n"
 	"P: /devices/pci0000:00/0000:00:1f.0\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:00:1f.0\nA: vendor=0x8086\n\n";
 
@@ -169,6 +169,24 @@ START_TEST(wait_driver_wakes_on_bind_event)
 }
 END_TEST
 
+START_TEST(vf_slots_follow_offset_and_stride)
+{
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+	unsigned index;
+
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:04:00.0", &pf), 0);
+	/* routing ID 04:00.0 + 8 + n * 2: VF 0 at 04:01.0, VF 3 at 04:01.6, VF 4 at 04:02.0 */
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:01.0", &index), 1);
+	ck_assert_uint_eq(index, 0);
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:01.6", &index), 1);
+	ck_assert_uint_eq(index, 3);
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:02.0", &index), 1);
+	ck_assert_uint_eq(index, 4);
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:01.1", &index), 0);
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:04.0", &index), 0); /* beyond totalvfs */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sysfs");
@@ -182,6 +200,7 @@ int main(void)
 	tcase_add_test(tc, missing_device_is_enodev);
 	tcase_add_test(tc, vf_knows_its_pf_and_index);
 	tcase_add_test(tc, only_sriov_pfs_are_listed);
+	tcase_add_test(tc, vf_slots_follow_offset_and_stride);
 	tcase_add_test(tc, wait_driver_returns_at_once_when_bound);
 	tcase_add_test(tc, wait_driver_times_out_when_never_bound);
 	tcase_add_test(tc, wait_driver_wakes_on_bind_event);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(GKeyFile *, g_key_file_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(GError *, g_error_free);
+
+static void g_strfreevp(char ***p)
+{
+	g_strfreev(*p);
+}
+
+static void g_freep(char **p)
+{
+	g_free(*p);
+}
+
+static const char *const known_keys[] = {
+	"driver", "numvfs", "detach-timeout", "start-wait",
+};
+
+static bool is_known_key(const char *key)
+{
+	for (size_t i = 0; i < ELEMENTSOF(known_keys); i++)
+		if (strcmp(key, known_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static int invalid(struct svff_ctx *ctx, const char *path, const char *group, const char *key,
+		   const char *why)
+{
+	return log_errno(ctx, -EBADMSG, "%s: [%s] %s%s%s; fix the file (see svff.conf(5))", path,
+			 group, key ? key : "", key ? ": " : "", why);
+}
+
+/* An optional number of seconds or VFs; 0 when absent. */
+static int read_number(struct svff_ctx *ctx, GKeyFile *file, const char *path,
+		       const char *group, const char *key, unsigned max, unsigned *ret)
+{
+	_cleanup_(g_freep) char *text = g_key_file_get_value(file, group, key, NULL);
+	char *end;
+	unsigned long value;
+
+	if (!text)
+		return 0;
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || end == text || value > max || text[0] == '-')
+		return invalid(ctx, path, group, key, "is not a whole number in range");
+	*ret = (unsigned)value;
+	return 0;
+}
+
+static int check_keys(struct svff_ctx *ctx, GKeyFile *file, const char *path,
+		      const char *group)
+{
+	_cleanup_(g_strfreevp) char **keys = g_key_file_get_keys(file, group, NULL, NULL);
+
+	for (char **key = keys; key && *key; key++)
+		if (!is_known_key(*key))
+			return invalid(ctx, path, group, *key, "is not a known key");
+	return 0;
+}
+
+static int read_pf(struct svff_ctx *ctx, GKeyFile *file, const char *path, const char *group,
+		   struct managed_pf *pf)
+{
+	_cleanup_(g_freep) char *driver = g_key_file_get_value(file, group, "driver", NULL);
+	int r;
+
+	if (svff_bdf_parse(group, pf->bdf) < 0)
+		return invalid(ctx, path, group, NULL, "is not a PCI address (dddd:bb:ss.f)");
+	r = check_keys(ctx, file, path, group);
+	if (r < 0)
+		return r;
+	snprintf(pf->driver, sizeof(pf->driver), "%s", driver ? driver : "vfio-pci");
+	if (!pf->driver[0] || strchr(pf->driver, '/') || strlen(pf->driver) >= sizeof(pf->driver) - 1)
+		return invalid(ctx, path, group, "driver", "is not a driver name");
+	pf->detach_timeout_s = 10;
+	pf->start_wait_s = 60;
+	r = read_number(ctx, file, path, group, "numvfs", 65535, &pf->numvfs);
+	if (r == 0)
+		r = read_number(ctx, file, path, group, "detach-timeout", 86400,
+				&pf->detach_timeout_s);
+	if (r == 0)
+		r = read_number(ctx, file, path, group, "start-wait", 86400, &pf->start_wait_s);
+	return r;
+}
+
+static int read_groups(struct svff_ctx *ctx, GKeyFile *file, const char *path,
+		       struct svff_conf *conf)
+{
+	gsize n;
+	_cleanup_(g_strfreevp) char **groups = g_key_file_get_groups(file, &n);
+
+	conf->pfs = calloc(n + 1, sizeof(*conf->pfs));
+	if (!conf->pfs)
+		return -ENOMEM;
+	for (gsize i = 0; i < n; i++) {
+		int r = read_pf(ctx, file, path, groups[i], &conf->pfs[i]);
+
+		if (r < 0)
+			return r;
+		conf->n_pfs++;
+	}
+	return 0;
+}
+
+/*
+ * The PFs svff manages. A missing file means none: the hook and the udev helper
+ * then do nothing. A file that cannot be parsed is an error naming file and line.
+ */
+int conf_load(struct svff_ctx *ctx, const char *path, struct svff_conf **ret_conf)
+{
+	_cleanup_(g_key_file_freep) GKeyFile *file = g_key_file_new();
+	_cleanup_(g_error_freep) GError *error = NULL;
+	struct svff_conf *conf = calloc(1, sizeof(*conf));
+	int r;
+
+	if (!conf)
+		return -ENOMEM;
+	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &error)) {
+		if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			*ret_conf = conf;
+			return 0;
+		}
+		conf_free(conf);
+		return log_errno(ctx, -EBADMSG, "%s: %s; fix the file (see svff.conf(5))", path,
+				 error->message);
+	}
+	r = read_groups(ctx, file, path, conf);
+	if (r < 0) {
+		conf_free(conf);
+		return r;
+	}
+	*ret_conf = conf;
+	return 0;
+}
+
+void conf_free(struct svff_conf *conf)
+{
+	if (!conf)
+		return;
+	free(conf->pfs);
+	free(conf);
+}
+
+const struct managed_pf *conf_find_pf(const struct svff_conf *conf, const char *bdf)
+{
+	for (size_t i = 0; i < conf->n_pfs; i++)
+		if (strcmp(conf->pfs[i].bdf, bdf) == 0)
+			return &conf->pfs[i];
+	return NULL;
+}
