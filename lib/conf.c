@@ -31,11 +31,65 @@ static bool is_known_key(const char *key)
 	return false;
 }
 
+static bool is_group_line(const char *line, const char *group)
+{
+	size_t len = strlen(group);
+
+	return line[0] == '[' && strncmp(line + 1, group, len) == 0 && line[len + 1] == ']';
+}
+
+static bool is_key_line(const char *line, const char *key)
+{
+	size_t len = strlen(key);
+
+	return strncmp(line, key, len) == 0 && (line[len] == '=' || line[len] == ' ');
+}
+
+/* GKeyFile does not tell where a value stands: find the line of [group] key, or [group]. */
+static unsigned line_of(const char *path, const char *group, const char *key)
+{
+	_cleanup_(g_freep) char *text = NULL;
+	_cleanup_(g_strfreevp) char **lines = NULL;
+	unsigned group_line = 0;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	lines = g_strsplit(text, "\n", -1);
+	for (unsigned i = 0; lines[i]; i++) {
+		const char *line = lines[i] + strspn(lines[i], " \t");
+
+		if (line[0] == '[')
+			group_line = is_group_line(line, group) ? i + 1 : 0;
+		else if (group_line && key && is_key_line(line, key))
+			return i + 1;
+	}
+	return group_line;
+}
+
+/* GKeyFile quotes a line it cannot parse, but does not number it. */
+static unsigned first_unparsable_line(const char *path)
+{
+	_cleanup_(g_freep) char *text = NULL;
+	_cleanup_(g_strfreevp) char **lines = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	lines = g_strsplit(text, "\n", -1);
+	for (unsigned i = 0; lines[i]; i++) {
+		const char *line = lines[i] + strspn(lines[i], " \t");
+
+		if (*line && *line != '#' && *line != '[' && !strchr(line, '='))
+			return i + 1;
+	}
+	return 0;
+}
+
 static int invalid(struct svff_ctx *ctx, const char *path, const char *group, const char *key,
 		   const char *why)
 {
-	return log_errno(ctx, -EBADMSG, "%s: [%s] %s%s%s; fix the file (see svff.conf(5))", path,
-			 group, key ? key : "", key ? ": " : "", why);
+	return log_errno(ctx, -EBADMSG, "%s: line %u: [%s] %s%s%s; fix the file (see svff.conf(5))",
+			 path, line_of(path, group, key), group, key ? key : "", key ? ": " : "",
+			 why);
 }
 
 /* An optional number of seconds or VFs; 0 when absent. */
@@ -130,8 +184,8 @@ int conf_load(struct svff_ctx *ctx, const char *path, struct svff_conf **ret_con
 			return 0;
 		}
 		conf_free(conf);
-		return log_errno(ctx, -EBADMSG, "%s: %s; fix the file (see svff.conf(5))", path,
-				 error->message);
+		return log_errno(ctx, -EBADMSG, "%s: line %u: %s; fix the file (see svff.conf(5))",
+				 path, first_unparsable_line(path), error->message);
 	}
 	r = read_groups(ctx, file, path, conf);
 	if (r < 0) {

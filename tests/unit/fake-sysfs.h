@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Two SR-IOV PFs (one with two VFs) and a plain function, in umockdev's format. */
+static const char fake_sysfs[] =
+	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.0\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.0\nE: DRIVER=nvme\n"
+	"A: sriov_totalvfs=4\nA: sriov_numvfs=2\nA: sriov_offset=2\nA: sriov_stride=1\n"
+	"L: driver=../../../../bus/pci/drivers/nvme\n"
+	"L: virtfn0=../0000:03:00.2\nL: virtfn1=../0000:03:00.3\n\n"
+	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.2\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.2\nE: DRIVER=vfio-pci\n"
+	"L: driver=../../../../bus/pci/drivers/vfio-pci\n"
+	"L: iommu_group=../../../../kernel/iommu_groups/12\n"
+	"L: physfn=../0000:03:00.0\n\n"
+	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.3\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.3\n"
+	"L: iommu_group=../../../../kernel/iommu_groups/13\n"
+	"L: physfn=../0000:03:00.0\n\n"
+	"P: /devices/pci0000:00/0000:00:03.0/0000:04:00.0\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:04:00.0\n"
+	"A: sriov_totalvfs=8\nA: sriov_numvfs=0\nA: sriov_offset=8\nA: sriov_stride=2\n\n"
+	"P: /devices/pci0000:00/0000:00:1f.0\n"
+	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:00:1f.0\nA: vendor=0x8086\n\n";

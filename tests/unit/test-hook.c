@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Runs under umockdev-wrapper: the hook and the udev helper see fake_sysfs. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <fcntl.h>
+#include <umockdev.h>
+
+#include "conf.h"
+#include "test-util.h"
+#include "fake-sysfs.h"
+
+static UMockdevTestbed *testbed;
+static struct svff_ctx *ctx;
+static char conf_path[PATH_MAX];
+
+static const char good_conf[] = "[0000:03:00.0]\ndriver=vfio-pci\nnumvfs=2\nstart-wait=0\n";
+
+static void domain_xml(char *buf, size_t size, const char *vf_bdf, const char *managed)
+{
+	unsigned d, b, s, f;
+
+	sscanf(vf_bdf, "%x:%x:%x.%x", &d, &b, &s, &f);
+	snprintf(buf, size,
+		 "<domain type='kvm'><name>db1</name>"
+		 "<uuid>2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001</uuid><devices>"
+		 "<hostdev mode='subsystem' type='pci' managed='%s'><source>"
+		 "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
+		 "</source><address type='pci' domain='0x0000' bus='0x07' slot='0x00' "
+		 "function='0x0'/></hostdev></devices></domain>",
+		 managed, d, b, s, f);
+}
+
+static int run_hook(const char *op, const char *sub, const char *xml)
+{
+	return svff_hook_qemu(ctx, op, sub, xml, strlen(xml));
+}
+
+/* state_prepare() makes records/: its absence shows nothing was touched. */
+static bool state_untouched(void)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/records", ctx->state_dir);
+	return access(path, F_OK) != 0;
+}
+
+static void write_conf(const char *text)
+{
+	test_write_file(conf_path, text);
+}
+
+static void setup(void)
+{
+	GError *error = NULL;
+
+	testbed = umockdev_testbed_new();
+	ck_assert_msg(umockdev_in_mock_environment(), "run this test under umockdev-wrapper");
+	ck_assert(umockdev_testbed_add_from_string(testbed, fake_sysfs, &error));
+	ctx = test_ctx_new();
+	snprintf(conf_path, sizeof(conf_path), "%s.conf", ctx->state_dir);
+	free(ctx->conf_file);
+	ctx->conf_file = strdup(conf_path);
+	write_conf(good_conf);
+}
+
+static void teardown(void)
+{
+	unlink(conf_path);
+	test_ctx_free(ctx);
+	g_object_unref(testbed);
+}
+
+START_TEST(missing_config_manages_nothing)
+{
+	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
+	char xml[2048];
+
+	unlink(conf_path);
+	ck_assert_int_eq(conf_load(ctx, conf_path, &conf), 0);
+	ck_assert_uint_eq(conf->n_pfs, 0);
+	domain_xml(xml, sizeof(xml), "0000:03:00.4", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert(state_untouched());
+}
+END_TEST
+
+START_TEST(config_values_are_read_with_defaults)
+{
+	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
+
+	write_conf("[0000:03:00.0]\nnumvfs=4\n[04:00.0]\ndriver=qdma-vf\ndetach-timeout=3\n");
+	ck_assert_int_eq(conf_load(ctx, conf_path, &conf), 0);
+	ck_assert_uint_eq(conf->n_pfs, 2);
+	ck_assert_str_eq(conf->pfs[0].driver, "vfio-pci");
+	ck_assert_uint_eq(conf->pfs[0].numvfs, 4);
+	ck_assert_uint_eq(conf->pfs[0].detach_timeout_s, 10);
+	ck_assert_str_eq(conf->pfs[1].bdf, "0000:04:00.0");
+	ck_assert_str_eq(conf->pfs[1].driver, "qdma-vf");
+	ck_assert_uint_eq(conf->pfs[1].detach_timeout_s, 3);
+	ck_assert_ptr_eq(conf_find_pf(conf, "0000:04:00.0"), &conf->pfs[1]);
+}
+END_TEST
+
+START_TEST(invalid_config_names_file_and_place)
+{
+	static const struct {
+		const char *text, *expect;
+	} cases[] = {
+		{ "[0000:03:00.0]\nnumvfs=four\n", "line 2: [0000:03:00.0] numvfs" },
+		{ "[0000:03:00.0]\nnumvfs=-1\n", "[0000:03:00.0] numvfs" },
+		{ "# svff\n[0000:03:00.0]\n\nspeed=fast\n", "line 4: [0000:03:00.0] speed: is not a known key" },
+		{ "[eth0]\n", "line 1: [eth0]" },
+		{ "[0000:03:00.0]\ndriver=../x\n", "driver" },
+		{ "[0000:03:00.0]\nthis line is wrong\n", "line 2" },
+	};
+	struct svff_conf *conf;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		write_conf(cases[i].text);
+		ck_assert_int_eq(conf_load(ctx, conf_path, &conf), -EBADMSG);
+		ck_assert_msg(strstr(test_messages(), conf_path) &&
+				      strstr(test_messages(), cases[i].expect),
+			      "'%s' gave: %s", cases[i].text, test_messages());
+	}
+}
+END_TEST
+
+START_TEST(prepare_records_assignment_of_managed_vf)
+{
+	char xml[2048];
+	_cleanup_(record_freep) struct record *record = NULL;
+
+	domain_xml(xml, sizeof(xml), "0000:03:00.3", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 1, &record), 0);
+	ck_assert_str_eq(record->domain_name, "db1");
+	ck_assert_str_eq(record->vf_bdf, "0000:03:00.3");
+	ck_assert_str_eq(record->device.guest_address, "0000:07:00.0");
+	ck_assert_int_eq(record->phase, PHASE_ASSIGNED);
+}
+END_TEST
+
+START_TEST(prepare_refuses_vf_beyond_numvfs)
+{
+	char xml[2048];
+	struct record **records;
+	size_t n;
+
+	domain_xml(xml, sizeof(xml), "0000:03:00.4", "yes"); /* VF 2; numvfs is 2 */
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), -ENXIO);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "domain 'db1' needs VF 2"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "PF '0000:03:00.0', which has only 2"));
+	ck_assert_int_eq(records_load_all(ctx, STORE_ASSIGNED, &records, &n), 0);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(prepare_fails_while_pf_is_reconfigured)
+{
+	char xml[2048], lock[PATH_MAX];
+	int fd;
+
+	ck_assert_int_eq(state_prepare(ctx), 0);
+	snprintf(lock, sizeof(lock), "%s/locks/0000:03:00.0.lock", ctx->state_dir);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "PF '0000:03:00.0' is being reconfigured"));
+	close(fd);
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+}
+END_TEST
+
+START_TEST(malformed_or_huge_xml_is_refused)
+{
+	_cleanup_free_ char *huge = calloc(1, 17 * 1024 * 1024);
+
+	ck_assert_int_eq(run_hook("prepare", "begin", "<domain><name>x"), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "malformed"));
+	memset(huge, ' ', 17 * 1024 * 1024 - 1);
+	memcpy(huge, "<domain>", 8);
+	ck_assert_int_eq(run_hook("release", "end", huge), -EBADMSG);
+}
+END_TEST
+
+START_TEST(other_operations_do_nothing)
+{
+	ck_assert_int_eq(run_hook("migrate", "begin", "not xml"), 0);
+	ck_assert_int_eq(run_hook("reconnect", "begin", ""), 0);
+	ck_assert_int_eq(run_hook("frobnicate", "-", ""), 0);
+	ck_assert(state_untouched());
+}
+END_TEST
+
+START_TEST(release_drops_assignment_and_pending_reattach)
+{
+	char xml[2048];
+	struct record *record;
+
+	domain_xml(xml, sizeof(xml), "0000:03:00.3", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 1, &record), 0);
+	record->phase = PHASE_DETACHED;
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, record), 0);
+	record_free(record);
+	ck_assert_int_eq(run_hook("release", "end", xml), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 1, &record), -ENOENT);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &record), -ENOENT);
+}
+END_TEST
+
+START_TEST(removed_vf_of_running_domain_is_lost_then_wanted_back)
+{
+	char xml[2048], pf[SVFF_BDF_SIZE] = "";
+	_cleanup_(record_freep) struct record *lost = NULL;
+
+	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(svff_udev_event(ctx, "remove", "0000:03:00.2", pf), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &lost), 0);
+	ck_assert_int_eq(lost->phase, PHASE_LOST);
+	ck_assert_str_eq(lost->device.guest_address, "0000:07:00.0");
+	ck_assert_int_eq(svff_udev_event(ctx, "add", "0000:03:00.2", pf), 1);
+	ck_assert_str_eq(pf, "0000:03:00.0");
+}
+END_TEST
+
+START_TEST(planned_detach_record_is_not_turned_into_lost)
+{
+	char xml[2048], pf[SVFF_BDF_SIZE] = "";
+	struct record *record;
+
+	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 0, &record), 0);
+	record->phase = PHASE_DETACHED;
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, record), 0);
+	record_free(record);
+	ck_assert_int_eq(svff_udev_event(ctx, "remove", "0000:03:00.2", pf), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &record), 0);
+	ck_assert_int_eq(record->phase, PHASE_DETACHED);
+	record_free(record);
+	ck_assert_int_eq(svff_udev_event(ctx, "add", "0000:03:00.2", pf), 0);
+}
+END_TEST
+
+START_TEST(unexpected_udev_environment_is_refused)
+{
+	char pf[SVFF_BDF_SIZE];
+
+	ck_assert_int_eq(svff_udev_event(ctx, NULL, "0000:03:00.2", pf), -EINVAL);
+	ck_assert_int_eq(svff_udev_event(ctx, "add", "eth0", pf), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "PCI_SLOT_NAME 'eth0'"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("hook");
+	TCase *conf = tcase_create("config"), *hook = tcase_create("hook");
+
+	tcase_add_checked_fixture(conf, setup, teardown);
+	tcase_add_test(conf, missing_config_manages_nothing);
+	tcase_add_test(conf, config_values_are_read_with_defaults);
+	tcase_add_test(conf, invalid_config_names_file_and_place);
+	suite_add_tcase(s, conf);
+	tcase_add_checked_fixture(hook, setup, teardown);
+	tcase_add_test(hook, prepare_records_assignment_of_managed_vf);
+	tcase_add_test(hook, prepare_refuses_vf_beyond_numvfs);
+	tcase_add_test(hook, prepare_fails_while_pf_is_reconfigured);
+	tcase_add_test(hook, malformed_or_huge_xml_is_refused);
+	tcase_add_test(hook, other_operations_do_nothing);
+	tcase_add_test(hook, release_drops_assignment_and_pending_reattach);
+	tcase_add_test(hook, removed_vf_of_running_domain_is_lost_then_wanted_back);
+	tcase_add_test(hook, planned_detach_record_is_not_turned_into_lost);
+	tcase_add_test(hook, unexpected_udev_environment_is_refused);
+	suite_add_tcase(s, hook);
+	return test_run(s);
+}
