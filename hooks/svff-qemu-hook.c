@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvirt runs this as /etc/libvirt/hooks/qemu.d/svff with
- * "DOMAIN OPERATION SUB-OPERATION EXTRA" and the domain XML on stdin.
+ * "DOMAIN OPERATION SUB-OPERATION EXTRA" and the domain XML on stdin. It decides
+ * at the cost of a process start whether the event can concern svff, and hands
+ * those that can to the worker.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,57 +11,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "hook-gate.h"
 #include "svff.h"
 
 #define PROGRAM "svff-qemu-hook"
-#define MAX_XML_SIZE (16 * 1024 * 1024)
 
-static bool wants_xml(const char *operation)
+static const char *or_default(const char *value, const char *fallback)
 {
-	return strcmp(operation, "prepare") == 0 || strcmp(operation, "release") == 0;
-}
-
-/* All of stdin, at most MAX_XML_SIZE bytes; a larger input is refused, not cut. */
-static int read_stdin(char **ret_text, size_t *ret_size)
-{
-	size_t size = 0, cap = 65536;
-	char *text = malloc(cap);
-
-	while (text) {
-		ssize_t n = read(STDIN_FILENO, text + size, cap - size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*ret_text = text;
-			*ret_size = size;
-			return n < 0 ? -errno : 0;
-		}
-		size += (size_t)n;
-		if (size > MAX_XML_SIZE)
-			break;
-		if (size == cap) {
-			char *grown = realloc(text, cap * 2);
-
-			if (!grown)
-				break;
-			text = grown;
-			cap *= 2;
-		}
-	}
-	free(text);
-	return -EFBIG;
+	return value ? value : fallback;
 }
 
 int main(int argc, char **argv)
 {
-	struct svff_config config = { .program = PROGRAM, .max_level = SVFF_LOG_WARNING,
-				      .state_dir = secure_getenv("SVFF_STATE_DIR"),
-				      .conf_file = secure_getenv("SVFF_CONF_FILE") };
-	struct svff_ctx *ctx = NULL;
+	const char *worker;
 	char *xml = NULL;
 	size_t size = 0;
-	int r = 0;
+	int r;
 
 	if (argc < 4) {
 		fprintf(stderr, "%s: expected DOMAIN OPERATION SUB-OPERATION [EXTRA] and the "
@@ -67,24 +35,28 @@ int main(int argc, char **argv)
 			PROGRAM);
 		return SVFF_EXIT_USAGE;
 	}
-	if (wants_xml(argv[2])) {
-		if (isatty(STDIN_FILENO)) {
-			fprintf(stderr, "%s: expected the domain XML on stdin\n", PROGRAM);
-			return SVFF_EXIT_USAGE;
-		}
-		r = read_stdin(&xml, &size);
-		if (r < 0)
-			fprintf(stderr, "%s: cannot read the domain XML of '%s' from stdin: %s\n",
-				PROGRAM, argv[1], r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
-	}
-	if (r == 0)
-		r = svff_ctx_new(&config, &ctx);
-	if (r == 0)
-		r = svff_hook_qemu(ctx, argv[2], argv[3], xml, size);
-	svff_ctx_unref(ctx);
-	free(xml);
-	/* reconnect must never fail, or libvirtd kills the running domain */
-	if (strcmp(argv[2], "reconnect") == 0)
+	if (!hook_gate_operation(argv[2], argv[3]) ||
+	    !hook_gate_config(or_default(secure_getenv("SVFF_CONF_FILE"), SVFF_CONF_FILE)))
 		return 0;
-	return r == -EFBIG ? SVFF_EXIT_USAGE : svff_exit_code(r);
+	if (isatty(STDIN_FILENO)) {
+		fprintf(stderr, "%s: expected the domain XML on stdin\n", PROGRAM);
+		return SVFF_EXIT_USAGE;
+	}
+	r = hook_gate_read_input(&xml, &size);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot read the domain XML of '%s' from stdin: %s\n", PROGRAM,
+			argv[1], r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
+		free(xml);
+		return SVFF_EXIT_USAGE;
+	}
+	if (!hook_gate_xml(xml, size)) {
+		free(xml);
+		return 0;
+	}
+	worker = or_default(secure_getenv("SVFF_HOOK_WORKER"), SVFF_HOOK_WORKER);
+	r = hook_gate_exec_worker(worker, argv, xml, size);
+	fprintf(stderr, "%s: cannot run '%s': %s; reinstall svff\n", PROGRAM, worker,
+		strerror(-r));
+	free(xml);
+	return SVFF_EXIT_FAILURE;
 }

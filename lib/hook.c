@@ -21,7 +21,8 @@ static int find_managed_vf(struct svff_ctx *ctx, const struct svff_conf *conf,
 		unsigned index;
 
 		/* A managed PF that is missing now cannot own the device: next one. */
-		if (sysfs_pf_load(ctx, conf->pfs[i].bdf, &pf) < 0)
+		if (!sysfs_pf_exists(ctx, conf->pfs[i].bdf) ||
+		    sysfs_pf_load(ctx, conf->pfs[i].bdf, &pf) < 0)
 			continue;
 		if (pf_vf_slot(pf, bdf, &index)) {
 			*ret = (struct managed_vf){ .conf = &conf->pfs[i], .pf = pf, .index = index };

@@ -66,6 +66,7 @@ struct pf_info {
 };
 
 int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
+bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf);
 void pf_info_free(struct pf_info *pf);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pf_info *, pf_info_free);
 int sysfs_pf_list(struct svff_ctx *ctx, char (**ret_bdfs)[SVFF_BDF_SIZE], size_t *ret_n);

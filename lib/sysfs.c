@@ -150,6 +150,13 @@ int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf
 	return 0;
 }
 
+bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf)
+{
+	_cleanup_(udev_device_unrefp) struct udev_device *dev = pci_device(ctx, bdf);
+
+	return dev && udev_device_get_sysattr_value(dev, "sriov_totalvfs");
+}
+
 void pf_info_free(struct pf_info *pf)
 {
 	if (!pf)
