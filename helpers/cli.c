@@ -17,6 +17,8 @@ enum {
 	OPT_PF,
 	OPT_VF,
 	OPT_DOMAIN,
+	OPT_NUMVFS,
+	OPT_MODE,
 };
 
 static const struct option options[] = {
@@ -32,6 +34,8 @@ static const struct option options[] = {
 	{ "pf", required_argument, NULL, OPT_PF },
 	{ "vf", required_argument, NULL, OPT_VF },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "numvfs", required_argument, NULL, OPT_NUMVFS },
+	{ "mode", required_argument, NULL, OPT_MODE },
 	{},
 };
 
@@ -39,9 +43,17 @@ static void usage(const struct cli_spec *spec)
 {
 	printf("Usage: %s [OPTION]...\n%s\n\n", spec->program, spec->summary);
 	if (spec->selectors)
-		printf("  --pf BDF            every VF of this SR-IOV PF\n"
-		       "  --vf BDF            this VF only\n"
+		printf("  --pf BDF            every VF of this SR-IOV PF\n");
+	if (spec->selectors && !spec->pf_only)
+		printf("  --vf BDF            this VF only\n"
 		       "  --domain NAME       every VF of this domain (name or UUID)\n");
+	if (spec->reconf)
+		printf("  --numvfs N          the number of VFs the PF gets\n"
+		       "  --program PATH [ARG...]\n"
+		       "                      run this between numvfs 0 and N (the rest of the "
+		       "line\n"
+		       "                      is its arguments), with SVFF_PF and SVFF_NUMVFS set\n"
+		       "  --mode MODE         detach, pause or auto (default detach)\n");
 	if (spec->dry_run)
 		printf("  --dry-run           print the plan, change nothing\n");
 	if (spec->timeout)
@@ -74,19 +86,73 @@ static int parse_timeout(const char *text, unsigned *ret_ms)
 	return 0;
 }
 
+static int parse_numvfs(const char *text, unsigned *ret)
+{
+	char *end;
+	unsigned long value;
+
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || end == text || text[0] == '-' || value > 65535)
+		return -EINVAL;
+	*ret = (unsigned)value;
+	return 0;
+}
+
+static int parse_mode(const char *text, enum svff_mode *ret)
+{
+	static const char *const names[] = { [SVFF_MODE_DETACH] = "detach",
+					     [SVFF_MODE_PAUSE] = "pause",
+					     [SVFF_MODE_AUTO] = "auto" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(text, names[i]) == 0) {
+			*ret = (enum svff_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Everything after --program is the program's argv, not ours. */
+static int split_program(int *argc, char **argv, struct cli *cli)
+{
+	for (int i = 1; i < *argc; i++)
+		if (strcmp(argv[i], "--program") == 0) {
+			if (i + 1 >= *argc)
+				return -EINVAL;
+			cli->reconf.program = argv + i + 1;
+			argv[i] = NULL;
+			*argc = i;
+			return 0;
+		}
+	return 0;
+}
+
+static const char *option_name(int opt)
+{
+	for (const struct option *o = options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
 static bool allowed(const struct cli_spec *spec, int opt)
 {
 	switch (opt) {
 	case OPT_PF:
+		return spec->selectors;
 	case OPT_VF:
 	case OPT_DOMAIN:
-		return spec->selectors;
+		return spec->selectors && !spec->pf_only;
 	case OPT_JSON:
 		return spec->json;
 	case OPT_DRY_RUN:
 		return spec->dry_run;
 	case OPT_TIMEOUT:
 		return spec->timeout;
+	case OPT_NUMVFS:
+	case OPT_MODE:
+		return spec->reconf;
 	default:
 		return true;
 	}
@@ -124,6 +190,7 @@ static int apply_option(const struct cli_spec *spec, int opt, struct cli *cli)
 		return 0;
 	case OPT_JSON:
 		cli->json = true;
+		cli->config.json = true;
 		return 0;
 	case OPT_TIMEOUT:
 		if (parse_timeout(optarg, &cli->config.timeout_ms) == 0)
@@ -140,6 +207,20 @@ static int apply_option(const struct cli_spec *spec, int opt, struct cli *cli)
 	case OPT_DOMAIN:
 		cli->selector.domain = optarg;
 		return 0;
+	case OPT_NUMVFS:
+		if (parse_numvfs(optarg, &cli->reconf.numvfs) == 0) {
+			cli->has_numvfs = true;
+			return 0;
+		}
+		fprintf(stderr, "%s: --numvfs '%s' is not a whole number from 0 to 65535\n",
+			spec->program, optarg);
+		return try_help(spec);
+	case OPT_MODE:
+		if (parse_mode(optarg, &cli->reconf.mode) == 0)
+			return 0;
+		fprintf(stderr, "%s: --mode '%s' is not detach, pause or auto\n", spec->program,
+			optarg);
+		return try_help(spec);
 	default:
 		return try_help(spec);
 	}
@@ -150,13 +231,21 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli *re
 	struct cli cli = { .config = { .program = spec->program,
 				       .max_level = SVFF_LOG_INFO,
 				       .state_dir = secure_getenv("SVFF_STATE_DIR"),
-				       .connect_uri = secure_getenv("LIBVIRT_DEFAULT_URI") } };
+				       .connect_uri = secure_getenv("LIBVIRT_DEFAULT_URI"),
+#ifdef SVFF_FAULT_INJECTION
+				       .fault_step = secure_getenv("SVFF_FAULT_STEP"),
+#endif
+				       .conf_file = secure_getenv("SVFF_CONF_FILE") } };
 	int opt, done;
 
-	while ((opt = getopt_long(argc, argv, "hVqv", options, NULL)) >= 0) {
+	if (spec->reconf && split_program(&argc, argv, &cli) < 0) {
+		fprintf(stderr, "%s: --program needs the path of a program\n", spec->program);
+		return try_help(spec);
+	}
+	while ((opt = getopt_long(argc, argv, "+hVqv", options, NULL)) >= 0) {
 		if (!allowed(spec, opt)) {
-			fprintf(stderr, "%s: option '%s' is not known here\n", spec->program,
-				argv[optind - 1]);
+			fprintf(stderr, "%s: option '--%s' is not known here\n", spec->program,
+				option_name(opt));
 			return try_help(spec);
 		}
 		done = apply_option(spec, opt, &cli);

@@ -10,15 +10,19 @@ struct cli_spec {
 	const char *program;
 	const char *summary;   /* one line under "Usage:" */
 	bool selectors;        /* --pf, --vf, --domain */
+	bool pf_only;          /* of the selectors, --pf only */
 	bool json;             /* --json */
 	bool dry_run;          /* --dry-run */
 	bool timeout;          /* --timeout */
+	bool reconf;           /* --numvfs, --program, --mode */
 };
 
 struct cli {
 	struct svff_config config;
 	struct svff_selector selector;
 	bool json;
+	struct svff_reconf_request reconf;
+	bool has_numvfs;
 };
 
 /* 0 to go on, or 1 + the exit code when the program is done (help, version, usage). */

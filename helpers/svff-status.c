@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <errno.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -9,15 +8,12 @@ static const struct cli_spec spec = {
 	.summary = "Show SR-IOV PFs, their VFs, drivers, holders, domains and svff's "
 		   "records.\nOnly --pf selects.",
 	.selectors = true,
+	.pf_only = true,
 	.json = true,
 };
 
 static int status(struct svff_ctx *ctx, const struct cli *cli)
 {
-	if (cli->selector.vf || cli->selector.domain) {
-		fprintf(stderr, "%s: only --pf selects here\n", spec.program);
-		return -EINVAL;
-	}
 	return svff_status(ctx, cli->selector.pf, cli->json, stdout);
 }
 

@@ -32,6 +32,8 @@ _public_ int svff_ctx_new(const struct svff_config *config, struct svff_ctx **re
 		r = -ENOMEM;
 	ctx->timeout_ms = config->timeout_ms ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
 	ctx->dry_run = config->dry_run;
+	ctx->json = config->json;
+	ctx->fault_step = config->fault_step ? strdup(config->fault_step) : NULL;
 	ctx->max_level = config->max_level;
 	ctx->log_fn = config->log_fn;
 	ctx->log_userdata = config->log_userdata;
@@ -59,6 +61,7 @@ _public_ struct svff_ctx *svff_ctx_unref(struct svff_ctx *ctx)
 	free(ctx->connect_uri);
 	free(ctx->proc_root);
 	free(ctx->conf_file);
+	free(ctx->fault_step);
 	free(ctx);
 	return NULL;
 }
@@ -100,6 +103,14 @@ _public_ int svff_exit_code(int error)
 		return SVFF_EXIT_VF_GONE;
 	case ESTALE:
 		return SVFF_EXIT_STALE;
+	case ERANGE:
+		return SVFF_EXIT_NUMVFS;
+	case ENOEXEC:
+		return SVFF_EXIT_PROGRAM;
+	case ECANCELED:
+		return SVFF_EXIT_ROLLED_BACK;
+	case ETXTBSY:
+		return SVFF_EXIT_HELD;
 	default:
 		return SVFF_EXIT_FAILURE;
 	}

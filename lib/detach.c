@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "jobs.h"
-#include "target.h"
+#include "ops.h"
 
 struct detach_plan {
 	struct pf_info **pfs;
@@ -219,7 +219,7 @@ static int check_domain_exists(struct svff_ctx *ctx, struct virt *virt, const ch
 	return 0;
 }
 
-static int run_detach(struct svff_ctx *ctx, struct virt *virt, const struct target *target)
+int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target)
 {
 	struct detach_plan plan = { 0 };
 	usec_t start = now_usec();
@@ -261,7 +261,7 @@ _public_ int svff_detach(struct svff_ctx *ctx, const struct svff_selector *selec
 	if (r == 0)
 		r = check_domain_exists(ctx, virt, target.domain);
 	if (r == 0)
-		r = run_detach(ctx, virt, &target);
+		r = detach_target(ctx, virt, &target);
 	op_lock_release(&lock);
 	target_done(&target);
 	return r;

@@ -9,6 +9,11 @@ static void log_to_std_streams(struct svff_ctx *ctx, enum svff_log_level level,
 {
 	FILE *stream = level <= SVFF_LOG_WARNING ? stderr : stdout;
 
+	if (level == SVFF_LOG_DATA) {
+		fprintf(stdout, "%s\n", msg);
+		fflush(stdout);
+		return;
+	}
 	fprintf(stream, "%s: %s%s\n", ctx->program, level == SVFF_LOG_WARNING ? "warning: " : "",
 		msg);
 	fflush(stream);
@@ -19,7 +24,7 @@ static void log_va(struct svff_ctx *ctx, enum svff_log_level level, const char *
 {
 	char msg[2048];
 
-	if (level > ctx->max_level)
+	if (level > ctx->max_level && level != SVFF_LOG_DATA)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* Domains log from their own threads: keep each line whole. */

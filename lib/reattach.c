@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "jobs.h"
-#include "target.h"
+#include "ops.h"
 
 /* The VF with the recorded index, whatever its address is now. */
 static int current_vf(struct svff_ctx *ctx, const struct record *record,
@@ -188,7 +188,7 @@ static int group_records(struct svff_ctx *ctx, const struct target *target,
 	return r < 0 ? r : loaded;
 }
 
-static int run_reattach(struct svff_ctx *ctx, struct virt *virt, const struct target *target)
+int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target)
 {
 	struct job_list jobs = { 0 };
 	usec_t start = now_usec();
@@ -237,8 +237,10 @@ _public_ int svff_reattach(struct svff_ctx *ctx, const struct svff_selector *sel
 		r = op_lock_acquire(ctx, target.scope, target.n_pfs ? target.pfs[0] : NULL, &lock);
 	if (r == 0)
 		r = virt_open(ctx, &virt);
+	for (size_t i = 0; r == 0 && i < target.n_pfs && !ctx->dry_run; i++)
+		r = journal_recover(ctx, target.pfs[i]);
 	if (r == 0)
-		r = run_reattach(ctx, virt, &target);
+		r = reattach_target(ctx, virt, &target);
 	op_lock_release(&lock);
 	target_done(&target);
 	return r;

@@ -18,6 +18,8 @@ struct svff_ctx {
 	char *conf_file;
 	unsigned timeout_ms;
 	bool dry_run;
+	bool json;
+	char *fault_step;
 	enum svff_log_level max_level;
 	svff_log_fn log_fn;
 	void *log_userdata;

@@ -24,6 +24,7 @@ enum svff_log_level {
 	SVFF_LOG_WARNING,
 	SVFF_LOG_INFO, /* one progress line per completed step */
 	SVFF_LOG_DEBUG,
+	SVFF_LOG_DATA, /* a line of --json output: printed as it is, to stdout */
 };
 
 typedef void (*svff_log_fn)(void *userdata, enum svff_log_level level, const char *msg);
@@ -37,6 +38,8 @@ struct svff_config {
 	unsigned timeout_ms;       /* how long a guest may take to release a VF; 0: 10 s */
 	bool dry_run;              /* print the plan, change nothing */
 	enum svff_log_level max_level; /* messages above this level are dropped */
+	bool json;                 /* progress as JSON lines (SVFF_LOG_DATA) instead of text */
+	const char *fault_step;    /* test builds only: SIGKILL svff-reconf before this step */
 	svff_log_fn log_fn;        /* NULL: errors and warnings to stderr, progress to stdout */
 	void *log_userdata;
 };
@@ -62,6 +65,16 @@ enum svff_exit {
 	SVFF_EXIT_PARTIAL = 10,       /* a guest did not release its VF in time */
 	SVFF_EXIT_VF_GONE = 11,       /* a recorded VF does not exist now; still recorded */
 	SVFF_EXIT_STALE = 12,         /* a record names a domain that is gone; skipped */
+	SVFF_EXIT_NUMVFS = 13,        /* numvfs above sriov_totalvfs or refused by the PF's driver */
+	SVFF_EXIT_PROGRAM = 14,       /* the --program cannot be run */
+	SVFF_EXIT_ROLLED_BACK = 15,   /* the --program failed or hung; everything was rolled back */
+	SVFF_EXIT_HELD = 16,          /* a VF is still held by a process; numvfs cannot change */
+};
+
+enum svff_mode {
+	SVFF_MODE_DETACH, /* hot-unplug VFs from their domains */
+	SVFF_MODE_PAUSE,  /* keep them in the guests, paused, where QEMU can; else detach */
+	SVFF_MODE_AUTO,   /* pause where QEMU can, detach elsewhere, quietly */
 };
 
 struct svff_ctx;
@@ -95,6 +108,19 @@ int svff_hook_qemu(struct svff_ctx *ctx, const char *operation, const char *sub_
  */
 int svff_udev_event(struct svff_ctx *ctx, const char *action, const char *bdf,
 		    char ret_pf[SVFF_BDF_SIZE]);
+
+struct svff_reconf_request {
+	const char *pf;
+	unsigned numvfs;
+	char *const *program; /* NULL, or argv of a program run between numvfs 0 and N */
+	enum svff_mode mode;
+};
+
+/*
+ * Reconfigure a PF under running domains: take every VF from its domain, numvfs
+ * 0, the program, numvfs N, every surviving VF back. Any failure rolls back.
+ */
+int svff_reconf(struct svff_ctx *ctx, const struct svff_reconf_request *request);
 
 int svff_exit_code(int error);
 const char *svff_version(void);

@@ -289,3 +289,19 @@ int virt_attach(struct svff_ctx *ctx, virDomainPtr dom, const char *device_xml)
 				 virDomainGetName(dom), libvirt_message());
 	return 0;
 }
+
+/*
+ * Whether the domain's QEMU can pause a vfio-pci device (keep it in the guest while
+ * the host VF goes away): it then lists the x-vfio-pause QMP command.
+ */
+bool virt_supports_pause(struct svff_ctx *ctx, virDomainPtr dom)
+{
+	_cleanup_free_ char *reply = NULL;
+
+	if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-commands\"}", &reply, 0) < 0) {
+		log_debug(ctx, "cannot ask the QEMU of domain '%s' for its commands: %s",
+			  virDomainGetName(dom), libvirt_message());
+		return false;
+	}
+	return strstr(reply, "\"x-vfio-pause\"") != NULL;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "target.h"
+#include "virt.h"
+
+/* The work of svff-detach and svff-reattach, for callers that hold the locks already. */
+int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
+int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
+
+/* journal.c: what an interrupted svff-reconf leaves for svff-reattach to finish. */
+struct reconf_journal {
+	char pf[SVFF_BDF_SIZE];
+	unsigned from_numvfs;
+	unsigned to_numvfs;
+	char step[32];
+};
+
+int journal_save(struct svff_ctx *ctx, const struct reconf_journal *journal);
+int journal_load(struct svff_ctx *ctx, const char *pf, struct reconf_journal *ret_journal);
+int journal_remove(struct svff_ctx *ctx, const char *pf);
+/* Put numvfs back where an interrupted reconfiguration left it at 0; drop its journal. */
+int journal_recover(struct svff_ctx *ctx, const char *pf);
+int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline);
