@@ -138,7 +138,9 @@ int journal_recover(struct svff_ctx *ctx, const char *pf)
 		r = numvfs_write(ctx, pf, journal.from_numvfs,
 				 now_usec() + (usec_t)ctx->timeout_ms * 1000ULL);
 		if (r < 0)
-			return r;
+			return log_errno(ctx, r, "cannot restore numvfs of PF '%s'", pf);
+		if (udev_wait_settled(ctx, now_usec() + (usec_t)ctx->timeout_ms * 1000ULL) < 0)
+			log_warning(ctx, "udev is still busy with the new VFs of PF '%s'", pf);
 	}
 	return journal_remove(ctx, pf);
 }

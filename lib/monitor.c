@@ -68,3 +68,32 @@ int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 	}
 	return 0;
 }
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_queue *, udev_queue_unref);
+
+/*
+ * Wait until udev has handled every queued event, RUN programs included: a site's
+ * rules that prepare new VFs have then run before the VFs go back to guests.
+ */
+int udev_wait_settled(struct svff_ctx *ctx, usec_t deadline)
+{
+	_cleanup_(udev_queue_unrefp) struct udev_queue *queue = udev_queue_new(ctx->udev);
+	struct pollfd pfd = { .events = POLLIN };
+
+	if (!queue)
+		return -ENOMEM;
+	pfd.fd = udev_queue_get_fd(queue);
+	while (!udev_queue_get_queue_is_empty(queue)) {
+		usec_t now = now_usec();
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (pfd.fd < 0) {
+			poll_pause();
+			continue;
+		}
+		if (poll(&pfd, 1, (int)((deadline - now + 999) / 1000)) > 0)
+			udev_queue_flush(queue);
+	}
+	return 0;
+}

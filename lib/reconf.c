@@ -162,6 +162,8 @@ static int wait_vfs_ready(struct reconf *rc, unsigned numvfs)
 			r = log_errno(rc->ctx, r, "VF '%s' was not bound to '%s' in time; are "
 				      "svff's udev rules installed?", now->vfs[i].bdf, rc->vf_driver);
 	}
+	if (r == 0 && udev_wait_settled(rc->ctx, deadline_of(rc)) < 0)
+		log_warning(rc->ctx, "udev is still busy with the new VFs of PF '%s'", rc->pf->bdf);
 	return r;
 }
 

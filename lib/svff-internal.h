@@ -84,6 +84,7 @@ int sysfs_write_attr(const char *path, const char *value);
 /* monitor.c: udev events instead of sleeps. */
 int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		      usec_t deadline);
+int udev_wait_settled(struct svff_ctx *ctx, usec_t deadline);
 
 /* holder.c: who has /dev/vfio/N open. */
 int vfio_group_holder(struct svff_ctx *ctx, int group, pid_t *ret_pid);

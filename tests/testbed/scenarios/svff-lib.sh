@@ -78,3 +78,30 @@ numvfs_set() {
 print_status() {
 	svff_run svff-status
 }
+
+# manage_pf PF: the PF as an admin sets it up for svff: listed in /etc/svff/svff.conf (its
+# new VFs are bound to vfio-pci by svff's udev rule), no host driver probing its VFs, and the
+# test bed's site rule that puts a new NVMe VF's secondary controller online (what a QDMA or
+# NIC setup rule would do for its VFs). undo_manage_pf removes all of it.
+manage_pf() {
+	mkdir -p /etc/svff /run/udev/rules.d
+	printf '[%s]\ndriver=vfio-pci\nstart-wait=30\n' "$1" >>/etc/svff/svff.conf
+	write_sysfs 0 "$SYSPCI/$1/sriov_drivers_autoprobe"
+	cat >/run/udev/rules.d/50-svff-testbed-online.rules <<-RULES
+		ACTION=="add", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $SVFF_SCENARIOS/lib.sh; vfs_online $1 >/dev/null 2>&1'"
+	RULES
+	udevadm control --reload
+}
+
+undo_manage_pf() {
+	rm -f /etc/svff/svff.conf /run/udev/rules.d/50-svff-testbed-online.rules
+	udevadm control --reload
+}
+
+SVFF_SCENARIOS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# numvfs PF: the PF's sriov_numvfs
+numvfs() { cat "$SYSPCI/$1/sriov_numvfs"; }
+
+# journal_exists PF: an interrupted svff-reconf left its journal
+journal_exists() { test -f "$SVFF_STATE/reconf/$1.xml"; }

@@ -1,0 +1,76 @@
+#!/bin/bash
+# 90-reconf: svff-reconf under two running domains: numvfs 2 -> 4 -> 1 -> 2 with both guests
+# checked after each step (VF back at the same guest address with nvme bound, or orphaned
+# and returned later), rollback after a failing or hanging --program, refusals that leave
+# everything as it was, and two reconfigurations of one PF at once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/svff-lib.sh"
+trap 'undo_manage_pf; jobs -p | xargs -r kill 2>/dev/null' EXIT
+
+pf0=$(pf 0)
+vfs_create "$pf0" 2
+manage_pf "$pf0"
+domain_start web "$(vf "$pf0" 0)@1"
+domain_start db "$(vf "$pf0" 1)@1"
+guest_sees web 0000:01:00.0
+guest_sees db 0000:01:00.0
+
+both_back() {
+	guest_sees web 0000:01:00.0
+	guest_sees db 0000:01:00.0
+	assert_xml_has_alias web ua-web-0
+	assert_xml_has_alias db ua-db-0
+	assert_eq "records left" 0 "$(record_count)"
+	assert "no journal left" not journal_exists "$pf0"
+}
+
+assert_svff_exit "plan only" 0 svff-reconf --pf "$pf0" --numvfs 4 --dry-run
+assert_output_has "plan names web's VF" "plan: domain 'web' VF 0"
+assert_eq "dry run: numvfs" 2 "$(numvfs "$pf0")"
+
+assert_svff_exit "numvfs 2 -> 4" 0 svff-reconf --pf "$pf0" --numvfs 4
+assert_output_has "timed detach step" "detach done in"
+assert_eq "numvfs" 4 "$(numvfs "$pf0")"
+both_back
+
+assert_svff_exit "numvfs 4 -> 1: db's VF 1 is orphaned" 11 svff-reconf --pf "$pf0" --numvfs 1
+assert_output_has "names the orphan" "VF 1 of PF '$pf0' (for domain 'db') does not exist now"
+guest_sees web 0000:01:00.0
+assert_xml_lacks_alias db ua-db-0
+assert "guest db has no VF now" not guest_has_device db 0000:01:00.0
+assert_eq "db's record is kept" detached "$(record_phase "$pf0" 1)"
+print_status
+
+assert_svff_exit "numvfs 1 -> 2: the orphan goes back" 0 svff-reconf --pf "$pf0" --numvfs 2
+both_back
+
+assert_svff_exit "numvfs above sriov_totalvfs" 13 svff-reconf --pf "$pf0" --numvfs 9
+assert_output_has "says the limit" "at most 4 VFs"
+assert_svff_exit "a program that does not exist" 14 svff-reconf --pf "$pf0" --numvfs 3 --program /no/such/loader
+assert_output_has "names the program" "'/no/such/loader'"
+assert_eq "refusals left numvfs" 2 "$(numvfs "$pf0")"
+assert_xml_has_alias web ua-web-0
+
+assert_svff_exit "a failing program rolls back" 15 svff-reconf --pf "$pf0" --numvfs 3 --program /bin/false
+assert_output_has "names the failure" "program '/bin/false' failed with exit status 1"
+assert_eq "numvfs rolled back" 2 "$(numvfs "$pf0")"
+both_back
+
+assert_svff_exit "a hanging program is killed and rolled back" 15 \
+	svff-reconf --pf "$pf0" --numvfs 3 --timeout 5 --program /bin/sleep 60
+assert_eq "numvfs rolled back" 2 "$(numvfs "$pf0")"
+both_back
+
+svff-reconf --pf "$pf0" --numvfs 3 --program /bin/sleep 3 >/run/svff-testbed/first.log 2>&1 &
+first=$!
+wait_until 10 not flock -n "$SVFF_STATE/locks/$pf0.lock" true || fail "the first reconfiguration did not start"
+assert_svff_exit "a second reconfiguration of the same PF at once" 9 svff-reconf --pf "$pf0" --numvfs 2
+assert_output_has "says another operation holds the lock" "another svff operation holds the lock of '$pf0'"
+wait "$first"
+assert_eq "the first one finished: exit status" 0 "$?"
+assert_eq "numvfs" 3 "$(numvfs "$pf0")"
+both_back
+
+assert_svff_exit "JSON progress" 0 svff-reconf --pf "$pf0" --numvfs 2 --json
+assert_output_has "a JSON line per step" '"step":"reattach","seconds":'
+both_back
