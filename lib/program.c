@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -14,7 +15,14 @@ extern char **environ;
 
 int program_check(struct svff_ctx *ctx, const char *name, char *ret_path, size_t size)
 {
-	int r = access(name, X_OK) == 0 ? 0 : negative_errno();
+	struct stat st;
+	int r = stat(name, &st) < 0 ? negative_errno() : 0;
+
+	/* root passes access(X_OK) for any file with one x bit: ask for a file and a bit. */
+	if (r == 0 && (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)))
+		r = -EACCES;
+	if (r == 0 && access(name, X_OK) < 0)
+		r = negative_errno();
 
 	snprintf(ret_path, size, "%s", name);
 	if (r < 0) {
