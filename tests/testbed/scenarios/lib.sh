@@ -1,0 +1,385 @@
+# shellcheck shell=bash
+# tests/testbed/scenarios/lib.sh - helpers for the svff test bed scenarios.
+#
+# A scenario is tests/testbed/scenarios/NN-name.sh, run by bash as root inside the outer VM, one
+# at a time, on a clean host (no domains, no VFs, no /var/lib/svff). It sources this file, prints
+# "ok - ..." / "FAIL - ..." lines through the assertions below and fails by exiting non-zero
+# (every failing assertion exits at once). Times are measured in centiseconds since boot.
+#
+# Inner guests print their view of the PCI bus on their serial console (see vm/guest-init):
+#   SVFF-GUEST pci up=SECS 0000:01:00.0=nvme,1b36:0010 ... nvme=COUNT
+
+SYSPCI=/sys/bus/pci/devices
+TB_LIB=/usr/local/lib/svff-testbed
+TB_LOG=/var/log/svff-testbed
+GUEST_KERNEL=$TB_LIB/vmlinux
+GUEST_INITRD=$TB_LIB/guest-initramfs.cpio.gz
+GUEST_BOOT_TIMEOUT=120
+# kernel log level of the inner guests (raise it to see their kernel messages in the serial log)
+GUEST_LOGLEVEL=${GUEST_LOGLEVEL:-4}
+
+# ------------------------------------------------------------------ time and progress
+
+# now: centiseconds since boot (an integer; read from /proc/uptime without forking)
+now() {
+	local up
+	read -r up _ </proc/uptime
+	echo $((10#${up/./}))
+}
+
+# elapsed T0: seconds since T0 (a value of now), as S.CC
+elapsed() { centis_to_secs $(($(now) - $1)); }
+
+# centis_to_secs CS: CS centiseconds as S.CC
+centis_to_secs() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
+
+SCENARIO_T0=$(now)
+
+# step TEXT: a progress line stamped with the time since the scenario started
+step() { echo "[+$(elapsed "$SCENARIO_T0")s] $*"; }
+
+# wait_until TIMEOUT CMD...: run CMD every 0.1 s until it succeeds (status 0) or TIMEOUT
+# seconds passed (status 1). WAITED holds the seconds it took, as S.CC.
+wait_until() {
+	local timeout_cs=$(($1 * 100)) t0
+	shift
+	t0=$(now)
+	until "$@" >/dev/null 2>&1; do
+		if (($(now) - t0 > timeout_cs)); then
+			WAITED=$(elapsed "$t0")
+			return 1
+		fi
+		sleep 0.1
+	done
+	WAITED=$(elapsed "$t0")
+}
+
+# ------------------------------------------------------------------ assertions
+
+# ok TEXT: report a passed check
+ok() { echo "ok - $*"; }
+
+# fail TEXT: report a failed check and end the scenario with a failure
+fail() {
+	echo "FAIL - $*"
+	exit 1
+}
+
+# assert TEXT CMD...: CMD must succeed
+assert() {
+	local text=$1
+	shift
+	if "$@"; then ok "$text"; else fail "$text"; fi
+}
+
+# not CMD...: succeeds when CMD fails (for assert/wait_until: assert "gone" not test -e FILE)
+not() { ! "$@"; }
+
+# assert_eq TEXT EXPECTED ACTUAL: the two strings must be equal
+assert_eq() {
+	if [[ $2 == "$3" ]]; then ok "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# assert_within TIMEOUT TEXT CMD...: CMD must succeed within TIMEOUT seconds (prints the time)
+assert_within() {
+	local timeout=$1 text=$2
+	shift 2
+	if wait_until "$timeout" "$@"; then ok "$text (${WAITED}s)"; else fail "$text (not within ${timeout}s)"; fi
+}
+
+# ------------------------------------------------------------------ PFs and VFs
+
+# pf_list: BDFs of the SR-IOV capable PCI functions (sriov_totalvfs > 0), sorted
+pf_list() {
+	local dev
+	for dev in "$SYSPCI"/*; do
+		[[ -f $dev/sriov_totalvfs && $(<"$dev/sriov_totalvfs") -gt 0 ]] && echo "${dev##*/}"
+	done
+}
+
+# pf N: BDF of PF number N (0-based, in pf_list order)
+pf() {
+	local pfs
+	mapfile -t pfs < <(pf_list)
+	[[ -n ${pfs[$1]:-} ]] || fail "there is no PF number $1 (PFs: ${pfs[*]})"
+	echo "${pfs[$1]}"
+}
+
+# vf PF K: BDF of the PF's VF index K (through the PF's virtfnK link)
+vf() {
+	local link
+	link=$(readlink "$SYSPCI/$1/virtfn$2") || return 1
+	echo "${link##*/}"
+}
+
+# vf_list PF: BDFs of the PF's VFs, in VF index order
+vf_list() {
+	local k=0
+	while [[ -e $SYSPCI/$1/virtfn$k ]]; do
+		vf "$1" "$k"
+		k=$((k + 1))
+	done
+}
+
+# vf_driver BDF: name of the driver bound to the function, empty if none
+vf_driver() {
+	local link
+	link=$(readlink "$SYSPCI/$1/driver") && echo "${link##*/}"
+}
+
+# vf_group BDF: the function's IOMMU group number
+vf_group() {
+	local link
+	link=$(readlink "$SYSPCI/$1/iommu_group") && echo "${link##*/}"
+}
+
+# vfio_holder BDF: pid(s) of the processes holding /dev/vfio/<group of BDF> open; empty if none
+vfio_holder() {
+	local group
+	group=$(vf_group "$1") || return 0
+	# one find instead of a readlink per fd: forks are slow in the emulated VM
+	find /proc/[0-9]*/fd -maxdepth 1 -lname "/dev/vfio/$group" 2>/dev/null |
+		cut -d/ -f3 | sort -un | paste -sd' '
+}
+
+# vfio_held_by BDF PID: /dev/vfio/<group of BDF> is held open by PID and nobody else
+vfio_held_by() { [[ $(vfio_holder "$1") == "$2" ]]; }
+
+# vfio_free BDF: nobody holds /dev/vfio/<group of BDF> open
+vfio_free() { [[ -z $(vfio_holder "$1") ]]; }
+
+# pf_nvme PF: the PF's NVMe character device (/dev/nvmeX) on this host
+pf_nvme() {
+	local ctrl=("$SYSPCI/$1"/nvme/nvme*)
+	[[ -e ${ctrl[0]} ]] || fail "PF $1 has no NVMe controller on the host (driver: $(vf_driver "$1"))"
+	echo "/dev/${ctrl[0]##*/}"
+}
+
+# write_sysfs VALUE FILE: write VALUE to FILE, failing the scenario with the error if refused
+write_sysfs() {
+	local err
+	err=$( { echo "$1" >"$2"; } 2>&1) || fail "writing $1 to $2: ${err##*: }"
+}
+
+# pf_release_flexible PF: take the flexible queue/interrupt resources away from the primary
+# controller so they can go to the VFs' secondary controllers; it takes effect on a function
+# level reset of the PF, done once per boot (with no VFs enabled)
+pf_release_flexible() {
+	local mark=/run/svff-testbed/flexible-released-$1 nvme
+	[[ -e $mark ]] && return
+	nvme=$(pf_nvme "$1")
+	nvme virt-mgmt "$nvme" -c 0 -r 1 -a 1 -n 0 >/dev/null || fail "releasing VI resources of $1"
+	nvme virt-mgmt "$nvme" -c 0 -r 0 -a 1 -n 0 >/dev/null || fail "releasing VQ resources of $1"
+	write_sysfs 1 "$SYSPCI/$1/reset"
+	wait_until 30 test -e "$SYSPCI/$1/nvme" || fail "PF $1 did not come back after its reset"
+	mkdir -p /run/svff-testbed
+	touch "$mark"
+}
+
+# secondary_list PF: the PF's NVMe secondary controllers, one line each: SCID VFN STATE NVQ NVI
+# (STATE online/offline). Decoded from the binary Secondary Controller List (NVMe base spec:
+# 32-byte header, then 32-byte entries: SCID u16, PCID u16, SCS u8, 3 reserved, VFN u16,
+# NVQ u16, NVI u16), because nvme-cli's text and JSON output leave the entries out.
+secondary_list() {
+	nvme list-secondary "$(pf_nvme "$1")" -o binary 2>/dev/null | od -An -v -tu1 -w32 |
+		awk 'NR > 1 && NF == 32 && ($1 || $2) {
+			printf "%d %d %s %d %d\n", $1 + 256 * $2, $9 + 256 * $10, ($5 % 2) ? "online" : "offline",
+				$11 + 256 * $12, $13 + 256 * $14 }'
+}
+
+# secondary_state PF SCID: state of a secondary controller, "online" or "offline"
+secondary_state() { secondary_list "$1" | awk -v id="$2" '$1 == id { print $3 }'; }
+
+# secondary_id PF K: ID of the secondary controller behind the PF's VF index K
+secondary_id() { secondary_list "$1" | awk -v vfn=$(($2 + 1)) '$2 == vfn { print $1 }'; }
+
+# vfs_online PF: bring every existing VF's NVMe secondary controller online (1 interrupt and 2
+# queues from the flexible pool each) so an nvme driver can bind to the VF; controllers that
+# are already online are left alone. QEMU sets them offline whenever the VFs are disabled.
+vfs_online() {
+	local pf=$1 nvme k=0 scid
+	nvme=$(pf_nvme "$pf")
+	while [[ -e $SYSPCI/$pf/virtfn$k ]]; do
+		scid=$(secondary_id "$pf" "$k")
+		[[ -n $scid ]] || fail "no secondary controller for VF $k of $pf"
+		if [[ $(secondary_state "$pf" "$scid") != online ]] &&
+			! { nvme virt-mgmt "$nvme" -c "$scid" -r 1 -a 8 -n 1 >/dev/null &&
+				nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 8 -n 2 >/dev/null &&
+				nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 9 -n 0 >/dev/null; }; then
+			fail "cannot bring secondary controller $scid (VF $k of $pf) online"
+		fi
+		k=$((k + 1))
+	done
+}
+
+# vf_bind_vfio BDF: bind the function to vfio-pci (driver_override, unbind, drivers_probe)
+vf_bind_vfio() {
+	local dev=$SYSPCI/$1 driver
+	[[ $(vf_driver "$1") == vfio-pci ]] && return
+	write_sysfs vfio-pci "$dev/driver_override"
+	driver=$(vf_driver "$1")
+	[[ -n $driver ]] && write_sysfs "$1" "$dev/driver/unbind"
+	write_sysfs "$1" /sys/bus/pci/drivers_probe
+}
+
+# vfs_bound_to_vfio PF: every VF of the PF is bound to vfio-pci and has its /dev/vfio node
+vfs_bound_to_vfio() {
+	local bdf
+	for bdf in $(vf_list "$1"); do
+		[[ $(vf_driver "$bdf") == vfio-pci && -c /dev/vfio/$(vf_group "$bdf") ]] || return 1
+	done
+}
+
+# vfs_create PF N: N VFs on the PF (numvfs 0 first), their secondary controllers online,
+# each bound to vfio-pci; waits (30 s deadline) until all of them have their /dev/vfio node
+vfs_create() {
+	local pf=$1 n=$2 bdf
+	write_sysfs 0 "$SYSPCI/$pf/sriov_numvfs"
+	pf_release_flexible "$pf"
+	# no host driver grabs the VFs while their controllers are still offline
+	write_sysfs 0 "$SYSPCI/$pf/sriov_drivers_autoprobe"
+	write_sysfs "$n" "$SYSPCI/$pf/sriov_numvfs"
+	write_sysfs 1 "$SYSPCI/$pf/sriov_drivers_autoprobe"
+	vfs_online "$pf"
+	for bdf in $(vf_list "$pf"); do vf_bind_vfio "$bdf"; done
+	wait_until 30 vfs_bound_to_vfio "$pf" || fail "VFs of $pf not all bound to vfio-pci within 30s"
+}
+
+# ------------------------------------------------------------------ inner domains
+
+# guest_virt_type: libvirt domain type for inner guests: kvm with /dev/kvm, qemu (TCG) otherwise
+guest_virt_type() { if [[ -c /dev/kvm ]]; then echo kvm; else echo qemu; fi; }
+
+# guest_bus BUS: a guest bus number (1, 01, 0x01) as libvirt's 0xNN
+guest_bus() { printf '0x%02x' $((16#${1#0x})); }
+
+# hostdev_xml NAME K VF_BDF GUEST_BUS: the <hostdev> of the domain's K-th VF (alias ua-NAME-K,
+# guest address GUEST_BUS:00.0); the same XML is used to define, detach and attach it
+hostdev_xml() {
+	local d b s f
+	IFS=':.' read -r d b s f <<<"$3"
+	cat <<-XML
+		<hostdev mode='subsystem' type='pci' managed='yes'>
+		  <source><address domain='0x$d' bus='0x$b' slot='0x$s' function='0x$f'/></source>
+		  <alias name='ua-$1-$2'/>
+		  <address type='pci' domain='0x0000' bus='$(guest_bus "$4")' slot='0x00' function='0x0'/>
+		</hostdev>
+	XML
+}
+
+# hostdev_file NAME K VF_BDF GUEST_BUS: hostdev_xml written to a file; prints the file's path
+hostdev_file() {
+	local file=/run/svff-testbed/hostdev-$1-$2.xml
+	hostdev_xml "$@" >"$file"
+	echo "$file"
+}
+
+# domain_xml NAME CMDLINE ROOT_PORTS HOSTDEV...: an inner domain (256 MiB, 1 vcpu, q35, direct
+# kernel boot, serial console to $TB_LOG/NAME.serial)
+domain_xml() {
+	local name=$1 cmdline=$2 ports=$3 i
+	shift 3
+	cat <<-XML
+		<domain type='$(guest_virt_type)'>
+		  <name>$name</name>
+		  <memory unit='MiB'>256</memory>
+		  <vcpu>1</vcpu>
+		  <os>
+		    <type arch='x86_64' machine='q35'>hvm</type>
+		    <kernel>$GUEST_KERNEL</kernel>
+		    <initrd>$GUEST_INITRD</initrd>
+		    <cmdline>$cmdline</cmdline>
+		  </os>
+		  <features><acpi/><apic/></features>
+		  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
+		  <devices>
+		    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+		    <controller type='usb' model='none'/>
+		    <controller type='pci' index='0' model='pcie-root'/>
+	XML
+	for ((i = 1; i <= ports; i++)); do
+		echo "    <controller type='pci' index='$i' model='pcie-root-port'/>"
+	done
+	cat <<-XML
+		    <serial type='file'><source path='$TB_LOG/$name.serial'/><target port='0'/></serial>
+		    <console type='file'><source path='$TB_LOG/$name.serial'/><target type='serial' port='0'/></console>
+		    <memballoon model='none'/>
+		    $*
+		  </devices>
+		</domain>
+	XML
+}
+
+# domain_start NAME [--no-hotplug] VF_BDF@GUEST_BUS...: define and start an inner domain with
+# these VFs (K-th one: alias ua-NAME-K, guest address GUEST_BUS:00.0) and wait until the guest
+# is up (its first PCI report). --no-hotplug boots the guest kernel with pcie_ports=compat and
+# acpiphp.disable=1: it then ignores hot-unplug requests.
+domain_start() {
+	local name=$1 cmdline="console=ttyS0 panic=-1 loglevel=$GUEST_LOGLEVEL" ports=1 k=0 spec bus hostdevs=() err
+	shift
+	if [[ ${1:-} == --no-hotplug ]]; then
+		# q35 root ports of QEMU 7.2 hot-unplug through ACPI (acpiphp), not only native PCIe
+		# hotplug (pciehp): the guest must drop both to ignore the unplug request
+		cmdline+=" pcie_ports=compat acpiphp.disable=1"
+		shift
+	fi
+	for spec in "$@"; do
+		bus=$(guest_bus "${spec#*@}")
+		((bus + 1 > ports)) && ports=$((bus + 1)) # one spare port for hot-plugging
+		hostdevs+=("$(hostdev_xml "$name" "$k" "${spec%@*}" "$bus")")
+		k=$((k + 1))
+	done
+	mkdir -p "$TB_LOG" /run/svff-testbed
+	rm -f "$TB_LOG/$name.serial"
+	domain_xml "$name" "$cmdline" "$ports" "${hostdevs[@]}" >"/run/svff-testbed/$name.xml"
+	err=$(virsh -q define "/run/svff-testbed/$name.xml" 2>&1) || fail "virsh define $name: $err"
+	err=$(virsh -q start "$name" 2>&1) || fail "virsh start $name: $err"
+	wait_until "$GUEST_BOOT_TIMEOUT" guest_reported "$name" ||
+		fail "guest $name did not report within ${GUEST_BOOT_TIMEOUT}s"
+}
+
+# domain_pid NAME: pid of the domain's QEMU process
+domain_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
+
+# xml_has_alias NAME ALIAS: the domain's live XML has a device with this alias
+xml_has_alias() { virsh dumpxml "$1" 2>/dev/null | grep -q "<alias name='$2'/>"; }
+
+# assert_xml_has_alias NAME ALIAS / assert_xml_lacks_alias NAME ALIAS: check the live XML
+assert_xml_has_alias() { assert "live XML of $1 has $2" xml_has_alias "$1" "$2"; }
+assert_xml_lacks_alias() { assert "live XML of $1 lacks $2" not xml_has_alias "$1" "$2"; }
+
+# ------------------------------------------------------------------ guest view
+
+# guest_report NAME: the guest's latest PCI report line (empty before the first one)
+guest_report() { grep -a '^SVFF-GUEST pci ' "$TB_LOG/$1.serial" 2>/dev/null | tail -n 1 | tr -d '\r'; }
+
+# guest_reported NAME: the guest has printed at least one PCI report
+guest_reported() { [[ -n $(guest_report "$1") ]]; }
+
+# guest_bdf BUS: the guest's BDF of a device at guest bus BUS, slot 0, function 0
+guest_bdf() { printf '0000:%02x:00.0' $((16#${1#0x})); }
+
+# guest_has_device NAME GUEST_BDF [DRIVER]: the latest report shows the device (bound to DRIVER)
+guest_has_device() {
+	local report
+	report=$(guest_report "$1")
+	if [[ -n ${3:-} ]]; then
+		[[ " $report " == *" $2=$3,"* ]]
+	else
+		[[ " $report " == *" $2="* ]]
+	fi
+}
+
+# guest_wait_device NAME GUEST_BDF DRIVER [TIMEOUT]: wait (default 30 s) until the guest shows
+# the device bound to DRIVER; WAITED holds the time it took
+guest_wait_device() { wait_until "${4:-30}" guest_has_device "$1" "$2" "$3"; }
+
+# guest_wait_gone NAME GUEST_BDF [TIMEOUT]: wait (default 30 s) until the device is gone from the
+# guest's latest report; WAITED holds the time it took
+guest_wait_gone() { wait_until "${3:-30}" not guest_has_device "$1" "$2"; }
+
+# guest_nvme_count NAME: the count of /dev/nvme* nodes in the guest's latest report
+guest_nvme_count() { guest_report "$1" | sed -n 's/.* nvme=\([0-9]*\)$/\1/p'; }
+
+# kill background jobs a scenario leaves behind
+trap 'jobs -p | xargs -r kill 2>/dev/null' EXIT
