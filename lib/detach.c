@@ -232,11 +232,7 @@ int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *
 	}
 	if (plan.n_devices == 0)
 		log_info(ctx, "no running domain holds a selected VF; nothing to detach");
-	for (size_t i = 0; i < plan.jobs.n; i++) {
-		plan.jobs.jobs[i].ctx = ctx;
-		plan.jobs.jobs[i].virt = virt;
-	}
-	r = job_list_run(&plan.jobs, detach_domain);
+	r = job_list_run(&plan.jobs, ctx, virt, detach_domain);
 	if (plan.n_devices > 0 && !ctx->dry_run)
 		log_info(ctx, "%zu device(s) of %zu domain(s) in %.2f s", plan.n_devices,
 			 plan.jobs.n, seconds_since(start));
@@ -244,25 +240,15 @@ int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *
 	return merge_result(planned, r);
 }
 
+static int detach_existing_domain(struct svff_ctx *ctx, struct virt *virt,
+				  const struct target *target)
+{
+	int r = check_domain_exists(ctx, virt, target->domain);
+
+	return r < 0 ? r : detach_target(ctx, virt, target);
+}
+
 _public_ int svff_detach(struct svff_ctx *ctx, const struct svff_selector *selector)
 {
-	struct target target = { 0 };
-	struct op_lock lock = { .global_fd = -EBADF };
-	_cleanup_(virt_closep) struct virt *virt = NULL;
-	int r;
-
-	r = target_resolve(ctx, selector, true, &target);
-	if (r == 0)
-		r = state_prepare(ctx);
-	if (r == 0)
-		r = op_lock_acquire(ctx, target.scope, target.n_pfs ? target.pfs[0] : NULL, &lock);
-	if (r == 0)
-		r = virt_open(ctx, &virt);
-	if (r == 0)
-		r = check_domain_exists(ctx, virt, target.domain);
-	if (r == 0)
-		r = detach_target(ctx, virt, &target);
-	op_lock_release(&lock);
-	target_done(&target);
-	return r;
+	return run_with_locks(ctx, selector, true, detach_existing_domain);
 }

@@ -59,7 +59,8 @@ static void *job_thread(void *userdata)
 	return NULL;
 }
 
-int job_list_run(struct job_list *list, void (*work)(struct domain_job *job))
+int job_list_run(struct job_list *list, struct svff_ctx *ctx, struct virt *virt,
+		 void (*work)(struct domain_job *job))
 {
 	_cleanup_free_ struct job_thread_args *args = calloc(list->n + 1, sizeof(*args));
 	_cleanup_free_ bool *started = calloc(list->n + 1, sizeof(*started));
@@ -68,6 +69,8 @@ int job_list_run(struct job_list *list, void (*work)(struct domain_job *job))
 	if (!args || !started)
 		return -ENOMEM;
 	for (size_t i = 0; i < list->n; i++) {
+		list->jobs[i].ctx = ctx;
+		list->jobs[i].virt = virt;
 		args[i] = (struct job_thread_args){ .job = &list->jobs[i], .work = work };
 		started[i] = pthread_create(&list->jobs[i].thread, NULL, job_thread, &args[i]) == 0;
 		if (!started[i])

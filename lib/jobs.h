@@ -23,6 +23,7 @@ struct job_list {
 
 struct domain_job *job_list_get(struct job_list *list, const char *uuid, const char *name);
 int job_add_record(struct domain_job *job, struct record *record);
-int job_list_run(struct job_list *list, void (*work)(struct domain_job *job));
+int job_list_run(struct job_list *list, struct svff_ctx *ctx, struct virt *virt,
+		 void (*work)(struct domain_job *job));
 void job_list_free(struct job_list *list);
 int merge_result(int result, int r);

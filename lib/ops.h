@@ -8,6 +8,10 @@
 int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
 int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
 
+typedef int (*target_op)(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
+int run_with_locks(struct svff_ctx *ctx, const struct svff_selector *selector,
+		   bool require_selector, target_op op);
+
 /* journal.c: what an interrupted svff-reconf leaves for svff-reattach to finish. */
 struct reconf_journal {
 	char pf[SVFF_BDF_SIZE];

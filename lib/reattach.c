@@ -211,11 +211,7 @@ int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target
 	}
 	if (n == 0)
 		log_info(ctx, "no recorded VF to give back");
-	for (size_t i = 0; i < jobs.n; i++) {
-		jobs.jobs[i].ctx = ctx;
-		jobs.jobs[i].virt = virt;
-	}
-	r = job_list_run(&jobs, reattach_domain);
+	r = job_list_run(&jobs, ctx, virt, reattach_domain);
 	if (n > 0 && !ctx->dry_run)
 		log_info(ctx, "%zu record(s) of %zu domain(s) handled in %.2f s", n, jobs.n,
 			 seconds_since(start));
@@ -223,25 +219,18 @@ int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target
 	return merge_result(grouped, r);
 }
 
+/* An interrupted svff-reconf may have left numvfs at 0: put it back first. */
+static int recover_then_reattach(struct svff_ctx *ctx, struct virt *virt,
+				 const struct target *target)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < target->n_pfs && !ctx->dry_run; i++)
+		r = journal_recover(ctx, target->pfs[i]);
+	return r < 0 ? r : reattach_target(ctx, virt, target);
+}
+
 _public_ int svff_reattach(struct svff_ctx *ctx, const struct svff_selector *selector)
 {
-	struct target target = { 0 };
-	struct op_lock lock = { .global_fd = -EBADF };
-	_cleanup_(virt_closep) struct virt *virt = NULL;
-	int r;
-
-	r = target_resolve(ctx, selector, false, &target);
-	if (r == 0)
-		r = state_prepare(ctx);
-	if (r == 0)
-		r = op_lock_acquire(ctx, target.scope, target.n_pfs ? target.pfs[0] : NULL, &lock);
-	if (r == 0)
-		r = virt_open(ctx, &virt);
-	for (size_t i = 0; r == 0 && i < target.n_pfs && !ctx->dry_run; i++)
-		r = journal_recover(ctx, target.pfs[i]);
-	if (r == 0)
-		r = reattach_target(ctx, virt, &target);
-	op_lock_release(&lock);
-	target_done(&target);
-	return r;
+	return run_with_locks(ctx, selector, false, recover_then_reattach);
 }

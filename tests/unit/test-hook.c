@@ -9,7 +9,7 @@
 
 #include "conf.h"
 #include "test-util.h"
-#include "fake-sysfs.h"
+#include "test-mock.h"
 
 static UMockdevTestbed *testbed;
 static struct svff_ctx *ctx;
@@ -53,11 +53,7 @@ static void write_conf(const char *text)
 
 static void setup(void)
 {
-	GError *error = NULL;
-
-	testbed = umockdev_testbed_new();
-	ck_assert_msg(umockdev_in_mock_environment(), "run this test under umockdev-wrapper");
-	ck_assert(umockdev_testbed_add_from_string(testbed, fake_sysfs, &error));
+	testbed = test_fake_sysfs_new();
 	ctx = test_ctx_new();
 	snprintf(conf_path, sizeof(conf_path), "%s.conf", ctx->state_dir);
 	free(ctx->conf_file);

@@ -7,18 +7,14 @@
 #include "ops.h"
 #include "program.h"
 #include "test-util.h"
-#include "fake-sysfs.h"
+#include "test-mock.h"
 
 static UMockdevTestbed *testbed;
 static struct svff_ctx *ctx;
 
 static void setup(void)
 {
-	GError *error = NULL;
-
-	testbed = umockdev_testbed_new();
-	ck_assert_msg(umockdev_in_mock_environment(), "run this test under umockdev-wrapper");
-	ck_assert(umockdev_testbed_add_from_string(testbed, fake_sysfs, &error));
+	testbed = test_fake_sysfs_new();
 	ctx = test_ctx_new();
 	ck_assert_int_eq(state_prepare(ctx), 0);
 }

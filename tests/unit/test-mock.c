@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#pragma once
+#include "test-mock.h"
 
 /* Two SR-IOV PFs (one with two VFs) and a plain function, in umockdev's format. */
-static const char fake_sysfs[] =
+const char fake_sysfs[] =
 	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.0\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.0\nE: DRIVER=nvme\n"
 	"A: sriov_totalvfs=4\nA: sriov_numvfs=2\nA: sriov_offset=2\nA: sriov_stride=1\n"
@@ -22,3 +22,14 @@ static const char fake_sysfs[] =
 	"A: sriov_totalvfs=8\nA: sriov_numvfs=0\nA: sriov_offset=8\nA: sriov_stride=2\n\n"
 	"P: /devices/pci0000:00/0000:00:1f.0\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:00:1f.0\nA: vendor=0x8086\n\n";
+
+UMockdevTestbed *test_fake_sysfs_new(void)
+{
+	UMockdevTestbed *testbed = umockdev_testbed_new();
+	GError *error = NULL;
+
+	ck_assert_msg(umockdev_in_mock_environment(), "run this test under umockdev-wrapper");
+	ck_assert_msg(umockdev_testbed_add_from_string(testbed, fake_sysfs, &error), "%s",
+		      error ? error->message : "");
+	return testbed;
+}
