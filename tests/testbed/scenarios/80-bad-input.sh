@@ -36,15 +36,14 @@ assert_svff_exit "state dir not writable" 7 svff-detach --pf "$pf0" --state-dir 
 assert_output_has "names the directory" "'/sys/svff'"
 unchanged
 
-flock "$SVFF_STATE/locks/$pf0.lock" sleep 30 &
-lock_pid=$!
-wait_until 5 not flock -n "$SVFF_STATE/locks/$pf0.lock" true || fail "the lock was not taken"
+exec {lock_fd}>"$SVFF_STATE/locks/$pf0.lock"
+flock "$lock_fd"
 assert_svff_exit "PF locked by another operation" 9 svff-reattach --pf "$pf0"
 assert_output_has "names the lock" "'$pf0'"
-kill "$lock_pid"
-wait "$lock_pid" 2>/dev/null
+exec {lock_fd}>&-
 unchanged
 
+trap 'systemctl start libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket libvirtd.service' EXIT
 systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket
 assert_svff_exit "libvirtd not running" 6 svff-reattach --pf "$pf0"
 assert_output_has "says to start libvirtd" "is libvirtd running"

@@ -67,11 +67,10 @@ assert "c is running" eval '[[ $(virsh domstate c) == running ]]'
 virsh -q destroy c
 
 write_conf 1
-flock "$SVFF_STATE/locks/$pf0.lock" sleep 30 &
-lock_pid=$!
-wait_until 5 not flock -n "$SVFF_STATE/locks/$pf0.lock" true || fail "the lock was not taken"
+exec {lock_fd}>"$SVFF_STATE/locks/$pf0.lock"
+flock "$lock_fd"
 if out=$(virsh start c 2>&1); then fail "c started although the PF was locked"; fi
 echo "    $out"
 assert "virsh start shows svff's message" grep -q "PF '$pf0' is being reconfigured" <<<"$out"
 assert "c is not running" eval '[[ $(virsh domstate c) != running ]]'
-kill "$lock_pid"
+exec {lock_fd}>&-
