@@ -33,7 +33,8 @@ static void report(const struct reconf *rc, const char *step, usec_t start, int 
 			 rc->pf->bdf, step, seconds, r >= 0 ? "true" : "false", r < 0 ? -r : 0);
 	else
 		log_info(rc->ctx, "PF '%s': %s %s in %.2f s", rc->pf->bdf, step,
-			 r >= 0 ? "done" : "FAILED", seconds);
+			 r >= 0 ? "done" : r == -ENXIO ? "done, orphaned VFs recorded" : "FAILED",
+			 seconds);
 }
 
 /* Test builds stop dead before a named step, as a crash or SIGKILL would. */
@@ -255,8 +256,11 @@ static int run_steps(struct reconf *rc)
 			return r; /* a blocked write cannot be undone; svff-reattach finishes */
 		if (r < 0 && strcmp(steps[i].name, "reattach") != 0)
 			return rollback(rc, r);
-		if (r < 0)
-			return r; /* orphans and late failures: the records keep them */
+		if (r < 0) {
+			/* The PF is reconfigured: orphans and late failures stay in their records. */
+			journal_remove(rc->ctx, rc->pf->bdf);
+			return r;
+		}
 	}
 	return journal_remove(rc->ctx, rc->pf->bdf);
 }
