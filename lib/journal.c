@@ -139,8 +139,10 @@ int journal_recover(struct svff_ctx *ctx, const char *pf)
 				 now_usec() + (usec_t)ctx->timeout_ms * 1000ULL);
 		if (r < 0)
 			return log_errno(ctx, r, "cannot restore numvfs of PF '%s'", pf);
-		if (udev_wait_settled(ctx, now_usec() + (usec_t)ctx->timeout_ms * 1000ULL) < 0)
-			log_warning(ctx, "udev is still busy with the new VFs of PF '%s'", pf);
+		r = vfs_wait_ready(ctx, pf, journal.from_numvfs,
+				   now_usec() + (usec_t)ctx->timeout_ms * 1000ULL);
+		if (r < 0)
+			return r;
 	}
 	return journal_remove(ctx, pf);
 }

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "conf.h"
 #include "ops.h"
 
 static int pidfd_open_compat(pid_t pid)
@@ -52,4 +53,43 @@ int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t d
 		_exit(r < 0 ? -r : 0);
 	}
 	return wait_child(pid, deadline);
+}
+
+/* The driver svff.conf names for the PF's VFs, or "" when the PF is not listed there. */
+static void configured_driver(struct svff_ctx *ctx, const char *pf, char *buf, size_t size)
+{
+	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
+	const struct managed_pf *managed;
+
+	buf[0] = '\0';
+	if (conf_load(ctx, ctx->conf_file, &conf) < 0)
+		return;
+	managed = conf_find_pf(conf, pf);
+	if (managed)
+		snprintf(buf, size, "%s", managed->driver);
+}
+
+/*
+ * After numvfs N: every VF exists, is bound to its configured driver (by svff's udev
+ * rule, which shows udev has the events) and udev has finished with them, so the
+ * site's own rules that prepare new VFs have run before the VFs go back to guests.
+ */
+int vfs_wait_ready(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline)
+{
+	_cleanup_(pf_info_freep) struct pf_info *now = NULL;
+	char driver[64];
+	int r = sysfs_pf_load(ctx, pf, &now);
+
+	if (r == 0 && now->n_vfs != numvfs)
+		r = log_errno(ctx, -EIO, "PF '%s' shows %zu VFs, not %u", pf, now->n_vfs, numvfs);
+	configured_driver(ctx, pf, driver, sizeof(driver));
+	for (size_t i = 0; r == 0 && driver[0] && i < now->n_vfs; i++) {
+		r = sysfs_wait_driver(ctx, now->vfs[i].bdf, driver, deadline);
+		if (r == -ETIMEDOUT)
+			r = log_errno(ctx, r, "VF '%s' was not bound to '%s' in time; are svff's "
+				      "udev rules installed?", now->vfs[i].bdf, driver);
+	}
+	if (r == 0 && udev_wait_settled(ctx, deadline) < 0)
+		log_warning(ctx, "udev is still busy with the new VFs of PF '%s'", pf);
+	return r;
 }

@@ -26,3 +26,4 @@ int journal_remove(struct svff_ctx *ctx, const char *pf);
 /* Put numvfs back where an interrupted reconfiguration left it at 0; drop its journal. */
 int journal_recover(struct svff_ctx *ctx, const char *pf);
 int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline);
+int vfs_wait_ready(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
 #include "ops.h"
 #include "program.h"
 
@@ -15,7 +14,6 @@ struct reconf {
 	struct target target;
 	struct pf_info *pf; /* as it was before */
 	struct reconf_journal journal;
-	char vf_driver[64]; /* from svff.conf; "" when the PF is not managed there */
 };
 
 static usec_t deadline_of(const struct reconf *rc)
@@ -74,18 +72,6 @@ static int validate(struct reconf *rc)
 	if (req->program)
 		return program_check(rc->ctx, req->program[0], path, sizeof(path));
 	return 0;
-}
-
-static void read_vf_driver(struct reconf *rc)
-{
-	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
-	const struct managed_pf *managed;
-
-	if (conf_load(rc->ctx, rc->ctx->conf_file, &conf) < 0)
-		return;
-	managed = conf_find_pf(conf, rc->pf->bdf);
-	if (managed)
-		snprintf(rc->vf_driver, sizeof(rc->vf_driver), "%s", managed->driver);
 }
 
 static void plan_domain(struct reconf *rc, const struct domain_devices *domain)
@@ -149,25 +135,6 @@ static int check_no_holder(struct reconf *rc)
 	return r;
 }
 
-static int wait_vfs_ready(struct reconf *rc, unsigned numvfs)
-{
-	_cleanup_(pf_info_freep) struct pf_info *now = NULL;
-	int r = sysfs_pf_load(rc->ctx, rc->pf->bdf, &now);
-
-	if (r == 0 && now->n_vfs != numvfs)
-		r = log_errno(rc->ctx, -EIO, "PF '%s' shows %zu VFs, not %u", rc->pf->bdf,
-			      now->n_vfs, numvfs);
-	for (size_t i = 0; r == 0 && rc->vf_driver[0] && i < now->n_vfs; i++) {
-		r = sysfs_wait_driver(rc->ctx, now->vfs[i].bdf, rc->vf_driver, deadline_of(rc));
-		if (r == -ETIMEDOUT)
-			r = log_errno(rc->ctx, r, "VF '%s' was not bound to '%s' in time; are "
-				      "svff's udev rules installed?", now->vfs[i].bdf, rc->vf_driver);
-	}
-	if (r == 0 && udev_wait_settled(rc->ctx, deadline_of(rc)) < 0)
-		log_warning(rc->ctx, "udev is still busy with the new VFs of PF '%s'", rc->pf->bdf);
-	return r;
-}
-
 static int set_numvfs(struct reconf *rc, unsigned numvfs)
 {
 	int r = numvfs_write(rc->ctx, rc->pf->bdf, numvfs, deadline_of(rc));
@@ -182,7 +149,7 @@ static int set_numvfs(struct reconf *rc, unsigned numvfs)
 		return log_errno(rc->ctx, -ERANGE, "PF '%s' refused numvfs %u: %m", rc->pf->bdf,
 				 numvfs);
 	}
-	return numvfs > 0 ? wait_vfs_ready(rc, numvfs) : 0;
+	return numvfs > 0 ? vfs_wait_ready(rc->ctx, rc->pf->bdf, numvfs, deadline_of(rc)) : 0;
 }
 
 static int rollback(struct reconf *rc, int error)
@@ -288,7 +255,6 @@ static int reconf_locked(struct reconf *rc)
 	rc->journal = (struct reconf_journal){ .from_numvfs = rc->pf->numvfs,
 					       .to_numvfs = rc->request->numvfs };
 	snprintf(rc->journal.pf, sizeof(rc->journal.pf), "%s", rc->pf->bdf);
-	read_vf_driver(rc);
 	return run_steps(rc);
 }
 
