@@ -55,7 +55,7 @@ static int write_all(int fd, const char *data, size_t size)
 
 int hook_gate_exec_worker(const char *worker, char **argv, const char *xml, size_t size)
 {
-	int fd = memfd_create("svff-domain-xml", 0);
+	int fd = memfd_create("svff-domain-xml", MFD_CLOEXEC);
 	int r;
 
 	if (fd < 0)
