@@ -17,13 +17,7 @@ write_conf() {
 	printf '[%s]\ndriver=vfio-pci\nnumvfs=2\nstart-wait=%s\n' "$pf0" "$1" >/etc/svff/svff.conf
 }
 write_conf 30
-# The test bed's own site rule: a new NVMe VF's secondary controller is put online, as a
-# QDMA or NIC setup rule would prepare its VFs, before systemd acts on the device.
-mkdir -p /run/udev/rules.d
-cat >/run/udev/rules.d/50-svff-testbed-online.rules <<RULES
-ACTION=="add", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $(dirname "$0")/lib.sh; vfs_online $pf0'"
-RULES
-udevadm control --reload
+site_online_rule
 
 step "(a) the hook records a domain's VF at start and forgets it at stop"
 domain_start a "$vf0@1"
@@ -74,3 +68,21 @@ echo "    $out"
 assert "virsh start shows svff's message" grep -q "PF '$pf0' is being reconfigured" <<<"$out"
 assert "c is not running" eval '[[ $(virsh domstate c) != running ]]'
 exec {lock_fd}>&-
+
+step "(d) bad input to the hook and the udev helper"
+write_conf 30
+assert_svff_exit "the hook run by hand without arguments" 2 /etc/libvirt/hooks/qemu.d/svff
+assert_output_has "says how it is run" "libvirt runs this hook"
+assert_svff_exit "more than 16 MiB of XML on stdin" 2 \
+	bash -c 'head -c 17000000 /dev/zero | tr "\0" " " | /etc/libvirt/hooks/qemu.d/svff c prepare begin -'
+assert_svff_exit "malformed XML on stdin" 8 \
+	bash -c 'echo "<domain><hostdev" | /etc/libvirt/hooks/qemu.d/svff c prepare begin -'
+assert_svff_exit "an operation svff does not know" 0 \
+	bash -c 'echo "<domain/>" | /etc/libvirt/hooks/qemu.d/svff c frobnicate begin -'
+assert_svff_exit "the udev helper with an unexpected environment" 2 \
+	env ACTION=add PCI_SLOT_NAME=eth0 /usr/libexec/svff/svff-udev
+printf '[%s]\nnumvfs=lots\n' "$pf0" >/etc/svff/svff.conf
+if out=$(virsh start c 2>&1); then fail "c started with an invalid svff.conf"; fi
+echo "    $out"
+assert "virsh start names the file and the line" grep -q "/etc/svff/svff.conf: line 2" <<<"$out"
+assert_eq "no state was written for c" 0 "$(find "$SVFF_STATE/assigned" -name '*.xml' | wc -l)"

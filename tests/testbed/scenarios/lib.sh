@@ -10,6 +10,7 @@
 #   SVFF-GUEST pci up=SECS 0000:01:00.0=nvme,1b36:0010 ... nvme=COUNT
 
 SYSPCI=/sys/bus/pci/devices
+SVFF_SCENARIOS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TB_LIB=/usr/local/lib/svff-testbed
 TB_LOG=/var/log/svff-testbed
 GUEST_KERNEL=$TB_LIB/vmlinux
@@ -17,6 +18,11 @@ GUEST_INITRD=$TB_LIB/guest-initramfs.cpio.gz
 GUEST_BOOT_TIMEOUT=120
 # kernel log level of the inner guests (raise it to see their kernel messages in the serial log)
 GUEST_LOGLEVEL=${GUEST_LOGLEVEL:-4}
+# the QEMU of the inner domains (their <emulator>); svff's patched QEMU (qemu/), when the host
+# built it, is installed as TB_PATCHED_QEMU
+TB_EMULATOR=${TB_EMULATOR:-/usr/bin/qemu-system-x86_64}
+# shellcheck disable=SC2034 # used by the runner and the scenarios
+TB_PATCHED_QEMU=/usr/bin/qemu-system-x86_64-svff
 
 # ------------------------------------------------------------------ time and progress
 
@@ -197,19 +203,50 @@ secondary_id() { secondary_list "$1" | awk -v vfn=$(($2 + 1)) '$2 == vfn { print
 # queues from the flexible pool each) so an nvme driver can bind to the VF; controllers that
 # are already online are left alone. QEMU sets them offline whenever the VFs are disabled.
 vfs_online() {
-	local pf=$1 nvme k=0 scid
-	nvme=$(pf_nvme "$pf")
-	while [[ -e $SYSPCI/$pf/virtfn$k ]]; do
-		scid=$(secondary_id "$pf" "$k")
-		[[ -n $scid ]] || fail "no secondary controller for VF $k of $pf"
-		if [[ $(secondary_state "$pf" "$scid") != online ]] &&
-			! { nvme virt-mgmt "$nvme" -c "$scid" -r 1 -a 8 -n 1 >/dev/null &&
-				nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 8 -n 2 >/dev/null &&
-				nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 9 -n 0 >/dev/null; }; then
-			fail "cannot bring secondary controller $scid (VF $k of $pf) online"
-		fi
+	local k=0
+	while [[ -e $SYSPCI/$1/virtfn$k ]]; do
+		vf_index_online "$1" "$k"
 		k=$((k + 1))
 	done
+}
+
+# vf_online VF: vf_index_online for one VF, found through its physfn link
+vf_online() {
+	local pf k=0
+	pf=$(basename "$(readlink "$SYSPCI/$1/physfn")")
+	while [[ -e $SYSPCI/$pf/virtfn$k ]]; do
+		[[ $(basename "$(readlink "$SYSPCI/$pf/virtfn$k")") == "$1" ]] && {
+			vf_index_online "$pf" "$k"
+			return
+		}
+		k=$((k + 1))
+	done
+	fail "$1 is no VF of $pf"
+}
+
+# vf_index_online PF K: the secondary controller of the PF's VF index K online
+vf_index_online() {
+	local pf=$1 k=$2 nvme scid
+	nvme=$(pf_nvme "$pf")
+	scid=$(secondary_id "$pf" "$k")
+	[[ -n $scid ]] || fail "no secondary controller for VF $k of $pf"
+	[[ $(secondary_state "$pf" "$scid") == online ]] && return
+	nvme virt-mgmt "$nvme" -c "$scid" -r 1 -a 8 -n 1 >/dev/null &&
+		nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 8 -n 2 >/dev/null &&
+		nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 9 -n 0 >/dev/null ||
+		fail "cannot bring secondary controller $scid (VF $k of $pf) online"
+}
+
+# site_online_rule: the test bed's own udev site rule, as a QDMA or NIC setup rule would
+# prepare new VFs before systemd acts on them: each new NVMe VF's secondary controller goes
+# online. The kernel announces a VF with "add" before its physfn link exists and with
+# "change" once it does, so the rule acts on whichever event first has the link.
+site_online_rule() {
+	mkdir -p /run/udev/rules.d
+	cat >/run/udev/rules.d/50-svff-testbed-online.rules <<-RULES
+		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $SVFF_SCENARIOS/lib.sh; vf_online %k >/dev/null 2>&1'"
+	RULES
+	udevadm control --reload
 }
 
 # vf_bind_vfio BDF: bind the function to vfio-pci (driver_override, unbind, drivers_probe)
@@ -275,7 +312,8 @@ hostdev_file() {
 }
 
 # domain_xml NAME CMDLINE ROOT_PORTS HOSTDEV...: an inner domain (256 MiB, 1 vcpu, q35, direct
-# kernel boot, serial console to $TB_LOG/NAME.serial)
+# kernel boot, serial console to $TB_LOG/NAME.serial, QEMU $TB_EMULATOR); with svff.probe=1 in
+# CMDLINE, a second serial port reads the FIFO /run/svff-testbed/NAME.probe.in (see guest_probe)
 domain_xml() {
 	local name=$1 cmdline=$2 ports=$3 i
 	shift 3
@@ -293,7 +331,7 @@ domain_xml() {
 		  <features><acpi/><apic/></features>
 		  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
 		  <devices>
-		    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+		    <emulator>$TB_EMULATOR</emulator>
 		    <controller type='usb' model='none'/>
 		    <controller type='pci' index='0' model='pcie-root'/>
 	XML
@@ -303,6 +341,7 @@ domain_xml() {
 	cat <<-XML
 		    <serial type='file'><source path='$TB_LOG/$name.serial'/><target port='0'/></serial>
 		    <console type='file'><source path='$TB_LOG/$name.serial'/><target type='serial' port='0'/></console>
+		    $(probe_port_xml "$name" "$cmdline")
 		    <memballoon model='none'/>
 		    $*
 		  </devices>
@@ -310,19 +349,38 @@ domain_xml() {
 	XML
 }
 
-# domain_start NAME [--no-hotplug] VF_BDF@GUEST_BUS...: define and start an inner domain with
-# these VFs (K-th one: alias ua-NAME-K, guest address GUEST_BUS:00.0) and wait until the guest
-# is up (its first PCI report). --no-hotplug boots the guest kernel with pcie_ports=compat and
-# acpiphp.disable=1: it then ignores hot-unplug requests.
+# probe_port_xml NAME CMDLINE: the <serial> the guest's probe requests come through (port 1,
+# from the FIFOs /run/svff-testbed/NAME.probe.{in,out}), if CMDLINE asks for probes
+probe_port_xml() {
+	[[ " $2 " == *" svff.probe=1 "* ]] || return 0
+	echo "<serial type='pipe'><source path='/run/svff-testbed/$1.probe'/><target port='1'/></serial>"
+}
+
+# domain_start NAME [--no-hotplug] [--probe] VF_BDF@GUEST_BUS...: define and start an inner
+# domain with these VFs (K-th one: alias ua-NAME-K, guest address GUEST_BUS:00.0) and wait until
+# the guest is up (its first PCI report). --no-hotplug boots the guest kernel with
+# pcie_ports=compat and acpiphp.disable=1: it then ignores hot-unplug requests. --probe lets
+# guest_probe make the guest reset its NVMe controllers and report them.
 domain_start() {
 	local name=$1 cmdline="console=ttyS0 panic=-1 loglevel=$GUEST_LOGLEVEL" ports=1 k=0 spec bus hostdevs=() err
 	shift
-	if [[ ${1:-} == --no-hotplug ]]; then
-		# q35 root ports of QEMU 7.2 hot-unplug through ACPI (acpiphp), not only native PCIe
-		# hotplug (pciehp): the guest must drop both to ignore the unplug request
-		cmdline+=" pcie_ports=compat acpiphp.disable=1"
+	while [[ ${1:-} == --* ]]; do
+		case $1 in
+		--no-hotplug)
+			# q35 root ports of QEMU 7.2 hot-unplug through ACPI (acpiphp), not only native PCIe
+			# hotplug (pciehp): the guest must drop both to ignore the unplug request
+			cmdline+=" pcie_ports=compat acpiphp.disable=1"
+			;;
+		--probe)
+			cmdline+=" svff.probe=1"
+			mkdir -p /run/svff-testbed
+			rm -f "/run/svff-testbed/$name.probe.in" "/run/svff-testbed/$name.probe.out"
+			mkfifo -m 600 "/run/svff-testbed/$name.probe.in" "/run/svff-testbed/$name.probe.out"
+			;;
+		*) fail "domain_start: unknown option $1" ;;
+		esac
 		shift
-	fi
+	done
 	for spec in "$@"; do
 		bus=$(guest_bus "${spec#*@}")
 		((bus + 1 > ports)) && ports=$((bus + 1)) # one spare port for hot-plugging
@@ -380,6 +438,28 @@ guest_wait_gone() { wait_until "${3:-30}" not guest_has_device "$1" "$2"; }
 
 # guest_nvme_count NAME: the count of /dev/nvme* nodes in the guest's latest report
 guest_nvme_count() { guest_report "$1" | sed -n 's/.* nvme=\([0-9]*\)$/\1/p'; }
+
+# guest_probe NAME [TIMEOUT]: ask the guest (started with domain_start --probe) to reset each of
+# its NVMe controllers through its driver and report them; prints the guest's answer
+#   SVFF-GUEST probe seq=N up=SECS result=ok|failed nvme0=STATE,reset=RC,took=SECS ...
+# and succeeds when it came within TIMEOUT seconds (default 60) with result=ok (every controller
+# reset without error and live, and at least one)
+guest_probe() {
+	local name=$1 timeout=${2:-60} seq line
+	seq=$(now) # unique, also when called in a subshell
+	# QEMU holds the FIFO open: the write does not block while the domain runs
+	timeout 10 bash -c "echo 'probe $seq' >/run/svff-testbed/$name.probe.in" ||
+		{ echo "cannot send a probe request to $name"; return 1; }
+	wait_until "$timeout" guest_probe_answered "$name" "$seq" ||
+		{ echo "no probe answer from $name within ${timeout}s"; return 1; }
+	line=$(guest_probe_answer "$name" "$seq")
+	echo "$line"
+	[[ " $line " == *" result=ok "* ]]
+}
+
+# guest_probe_answer NAME SEQ: the guest's answer to probe SEQ (empty before it came)
+guest_probe_answer() { grep -a "^SVFF-GUEST probe seq=$2 " "$TB_LOG/$1.serial" 2>/dev/null | tail -n 1 | tr -d '\r'; }
+guest_probe_answered() { [[ -n $(guest_probe_answer "$1" "$2") ]]; }
 
 # kill background jobs a scenario leaves behind
 trap 'jobs -p | xargs -r kill 2>/dev/null' EXIT

@@ -87,10 +87,7 @@ manage_pf() {
 	mkdir -p /etc/svff /run/udev/rules.d
 	printf '[%s]\ndriver=vfio-pci\nstart-wait=30\n' "$1" >>/etc/svff/svff.conf
 	write_sysfs 0 "$SYSPCI/$1/sriov_drivers_autoprobe"
-	cat >/run/udev/rules.d/50-svff-testbed-online.rules <<-RULES
-		ACTION=="add", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $SVFF_SCENARIOS/lib.sh; vfs_online $1 >/dev/null 2>&1'"
-	RULES
-	udevadm control --reload
+	site_online_rule
 }
 
 undo_manage_pf() {
@@ -98,7 +95,6 @@ undo_manage_pf() {
 	udevadm control --reload
 }
 
-SVFF_SCENARIOS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # numvfs PF: the PF's sriov_numvfs
 numvfs() { cat "$SYSPCI/$1/sriov_numvfs"; }
