@@ -52,8 +52,11 @@ static void usage(const struct cli_spec *spec)
 		       "  --program PATH [ARG...]\n"
 		       "                      run this between numvfs 0 and N (the rest of the "
 		       "line\n"
-		       "                      is its arguments), with SVFF_PF and SVFF_NUMVFS set\n"
-		       "  --mode MODE         detach, pause or auto (default detach)\n");
+		       "                      is its arguments), with SVFF_PF and SVFF_NUMVFS set\n");
+	if (spec->mode)
+		printf("  --mode MODE         detach (hot-unplug), pause (the guest keeps its device\n"
+		       "                      while QEMU lets go of the VF; detach where QEMU cannot)\n"
+		       "                      or auto (as pause, quietly); default detach\n");
 	if (spec->dry_run)
 		printf("  --dry-run           print the plan, change nothing\n");
 	if (spec->timeout)
@@ -151,8 +154,9 @@ static bool allowed(const struct cli_spec *spec, int opt)
 	case OPT_TIMEOUT:
 		return spec->timeout;
 	case OPT_NUMVFS:
-	case OPT_MODE:
 		return spec->reconf;
+	case OPT_MODE:
+		return spec->mode;
 	default:
 		return true;
 	}
@@ -216,8 +220,10 @@ static int apply_option(const struct cli_spec *spec, int opt, struct cli *cli)
 			spec->program, optarg);
 		return try_help(spec);
 	case OPT_MODE:
-		if (parse_mode(optarg, &cli->reconf.mode) == 0)
+		if (parse_mode(optarg, &cli->reconf.mode) == 0) {
+			cli->config.mode = cli->reconf.mode;
 			return 0;
+		}
 		fprintf(stderr, "%s: --mode '%s' is not detach, pause or auto\n", spec->program,
 			optarg);
 		return try_help(spec);

@@ -14,7 +14,8 @@ struct cli_spec {
 	bool json;             /* --json */
 	bool dry_run;          /* --dry-run */
 	bool timeout;          /* --timeout */
-	bool reconf;           /* --numvfs, --program, --mode */
+	bool reconf;           /* --numvfs, --program */
+	bool mode;             /* --mode */
 };
 
 struct cli {

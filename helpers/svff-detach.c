@@ -3,11 +3,12 @@
 
 static const struct cli_spec spec = {
 	.program = "svff-detach",
-	.summary = "Hot-unplug SR-IOV VFs from their running domains and record them for "
-		   "svff-reattach.\nGive exactly one of --pf, --vf or --domain.",
+	.summary = "Hot-unplug (or pause) SR-IOV VFs of their running domains and record them "
+		   "for svff-reattach.\nGive exactly one of --pf, --vf or --domain.",
 	.selectors = true,
 	.dry_run = true,
 	.timeout = true,
+	.mode = true,
 };
 
 static int detach(struct svff_ctx *ctx, const struct cli *cli)

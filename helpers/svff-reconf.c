@@ -17,6 +17,7 @@ static const struct cli_spec spec = {
 	.timeout = true,
 	.json = true,
 	.reconf = true,
+	.mode = true,
 };
 
 static int reconf(struct svff_ctx *ctx, const struct cli *cli)

@@ -34,6 +34,7 @@ _public_ int svff_ctx_new(const struct svff_config *config, struct svff_ctx **re
 	ctx->dry_run = config->dry_run;
 	ctx->json = config->json;
 	ctx->fault_step = config->fault_step ? strdup(config->fault_step) : NULL;
+	ctx->mode = config->mode;
 	ctx->max_level = config->max_level;
 	ctx->log_fn = config->log_fn;
 	ctx->log_userdata = config->log_userdata;
@@ -104,6 +105,7 @@ _public_ int svff_exit_code(int error)
 	case ESTALE:
 		return SVFF_EXIT_STALE;
 	case ERANGE:
+	case EUNATCH:
 		return SVFF_EXIT_NUMVFS;
 	case ENOEXEC:
 		return SVFF_EXIT_PROGRAM;

@@ -4,6 +4,7 @@
 
 #include "jobs.h"
 #include "ops.h"
+#include "pause.h"
 
 struct detach_plan {
 	struct pf_info **pfs;
@@ -155,6 +156,34 @@ static void describe(const struct record *record, char *buf, size_t size)
 		 record->device.alias);
 }
 
+/* The guest keeps its device; QEMU lets go of the host VF. */
+static int pause_one(struct domain_job *job, struct record *record, const char *what,
+		     usec_t start, usec_t deadline)
+{
+	struct svff_ctx *ctx = job->ctx;
+	int r;
+
+	record->phase = PHASE_PAUSING;
+	r = record_save(ctx, STORE_RECORDS, record);
+	if (r < 0)
+		return r;
+	r = qmp_vfio_pause(ctx, job->dom, record->device.alias);
+	if (r < 0) {
+		record_remove(ctx, STORE_RECORDS, record);
+		return r;
+	}
+	if (vfio_wait_released(ctx, record->iommu_group, deadline) == -ETIMEDOUT)
+		log_warning(ctx, "%s is paused in domain '%s' but /dev/vfio/%d is still open", what,
+			    job->domain_name, record->iommu_group);
+	record->phase = PHASE_PAUSED;
+	r = record_save(ctx, STORE_RECORDS, record);
+	if (r < 0)
+		return r;
+	log_info(ctx, "domain '%s': %s paused in %.2f s; the guest keeps its device",
+		 job->domain_name, what, seconds_since(start));
+	return 0;
+}
+
 static int detach_one(struct domain_job *job, struct record *record)
 {
 	struct svff_ctx *ctx = job->ctx;
@@ -164,8 +193,16 @@ static int detach_one(struct domain_job *job, struct record *record)
 
 	describe(record, what, sizeof(what));
 	if (ctx->dry_run) {
-		log_info(ctx, "domain '%s': would detach %s", job->domain_name, what);
+		log_info(ctx, "domain '%s': would %s %s", job->domain_name,
+			 job->pause ? "pause" : "detach", what);
 		return 0;
+	}
+	if (job->pause) {
+		r = pause_one(job, record, what, start, deadline);
+		if (r == 0)
+			return 0;
+		log_warning(ctx, "domain '%s': %s cannot be paused; it is detached instead",
+			    job->domain_name, what);
 	}
 	record->phase = PHASE_DETACHING;
 	r = record_save(ctx, STORE_RECORDS, record);
@@ -195,10 +232,25 @@ static int detach_one(struct domain_job *job, struct record *record)
 	return 0;
 }
 
+/* Pause needs the domain's QEMU to offer it; where it does not, VFs are detached. */
+static bool pause_possible(struct domain_job *job, enum svff_mode mode)
+{
+	if (mode == SVFF_MODE_DETACH)
+		return false;
+	if (virt_supports_pause(job->ctx, job->dom))
+		return true;
+	svff_log(job->ctx, mode == SVFF_MODE_PAUSE ? SVFF_LOG_WARNING : SVFF_LOG_INFO,
+		 "domain '%s': its QEMU offers no VFIO pause (x-vfio-pause); its VFs are "
+		 "detached instead",
+		 job->domain_name);
+	return false;
+}
+
 static void detach_domain(struct domain_job *job)
 {
 	usec_t start = now_usec();
 
+	job->pause = pause_possible(job, job->mode);
 	for (size_t i = 0; i < job->n_records; i++)
 		job->result = merge_result(job->result, detach_one(job, job->records[i]));
 	if (!job->ctx->dry_run)
@@ -219,7 +271,8 @@ static int check_domain_exists(struct svff_ctx *ctx, struct virt *virt, const ch
 	return 0;
 }
 
-int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target)
+int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target,
+		  enum svff_mode mode)
 {
 	struct detach_plan plan = { 0 };
 	usec_t start = now_usec();
@@ -232,6 +285,8 @@ int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *
 	}
 	if (plan.n_devices == 0)
 		log_info(ctx, "no running domain holds a selected VF; nothing to detach");
+	for (size_t i = 0; i < plan.jobs.n; i++)
+		plan.jobs.jobs[i].mode = mode;
 	r = job_list_run(&plan.jobs, ctx, virt, detach_domain);
 	if (plan.n_devices > 0 && !ctx->dry_run)
 		log_info(ctx, "%zu device(s) of %zu domain(s) in %.2f s", plan.n_devices,
@@ -245,7 +300,7 @@ static int detach_existing_domain(struct svff_ctx *ctx, struct virt *virt,
 {
 	int r = check_domain_exists(ctx, virt, target->domain);
 
-	return r < 0 ? r : detach_target(ctx, virt, target);
+	return r < 0 ? r : detach_target(ctx, virt, target, ctx->mode);
 }
 
 _public_ int svff_detach(struct svff_ctx *ctx, const struct svff_selector *selector)

@@ -12,6 +12,8 @@ struct domain_job {
 	char domain_uuid[VIR_UUID_STRING_BUFLEN];
 	struct record **records;
 	size_t n_records;
+	enum svff_mode mode; /* detach: how VFs leave the domain */
+	bool pause;          /* detach: its QEMU pauses them */
 	int result;
 	pthread_t thread;
 };

@@ -5,7 +5,8 @@
 #include "virt.h"
 
 /* The work of svff-detach and svff-reattach, for callers that hold the locks already. */
-int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
+int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target,
+		  enum svff_mode mode);
 int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
 
 typedef int (*target_op)(struct svff_ctx *ctx, struct virt *virt, const struct target *target);

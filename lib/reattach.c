@@ -4,6 +4,7 @@
 
 #include "jobs.h"
 #include "ops.h"
+#include "pause.h"
 
 /* The VF with the recorded index, whatever its address is now. */
 static int current_vf(struct svff_ctx *ctx, const struct record *record,
@@ -92,6 +93,50 @@ static int attach_recorded(struct domain_job *job, struct record *record,
 	return virt_attach(job->ctx, job->dom, xml);
 }
 
+static bool is_pause_record(const struct record *record)
+{
+	return record->phase == PHASE_PAUSING || record->phase == PHASE_PAUSED ||
+	       record->phase == PHASE_RESUMING;
+}
+
+/* QEMU takes the VF with the recorded index back into the device the guest kept. */
+static int resume_one(struct domain_job *job, struct record *record, const struct vf_info *vf,
+		      usec_t start)
+{
+	struct svff_ctx *ctx = job->ctx;
+	usec_t deadline = start + (usec_t)ctx->timeout_ms * 1000ULL;
+	int r = qmp_vfio_is_paused(ctx, job->dom, record->device.alias);
+
+	if (r == 0 && !ctx->dry_run) {
+		log_info(ctx, "domain '%s': device '%s' is not paused (it never was, or was "
+			 "resumed); record dropped", job->domain_name, record->device.alias);
+		return record_remove(ctx, STORE_RECORDS, record);
+	}
+	if (r < 0 || ctx->dry_run) {
+		if (r >= 0)
+			log_info(ctx, "domain '%s': would resume device '%s' with VF %s (PF %s VF %u)",
+				 job->domain_name, record->device.alias, vf->bdf, record->pf,
+				 record->vf_index);
+		return r < 0 ? r : 0;
+	}
+	r = sysfs_bind_driver(ctx, vf->bdf, "vfio-pci", deadline);
+	if (r == 0)
+		r = check_not_held(ctx, vf);
+	if (r < 0)
+		return r;
+	record->phase = PHASE_RESUMING;
+	r = record_save(ctx, STORE_RECORDS, record);
+	if (r == 0)
+		r = qmp_vfio_resume(ctx, job->dom, record->device.alias, vf);
+	if (r < 0)
+		return r;
+	r = record_remove(ctx, STORE_RECORDS, record);
+	log_info(ctx, "domain '%s': VF %s (PF %s VF %u) resumed at guest %s in %.2f s",
+		 job->domain_name, vf->bdf, record->pf, record->vf_index,
+		 record->device.guest_address, seconds_since(start));
+	return r;
+}
+
 static int reattach_one(struct domain_job *job, struct record *record)
 {
 	struct svff_ctx *ctx = job->ctx;
@@ -102,6 +147,8 @@ static int reattach_one(struct domain_job *job, struct record *record)
 	r = current_vf(ctx, record, &vf);
 	if (r < 0)
 		return r;
+	if (is_pause_record(record))
+		return resume_one(job, record, &vf, start);
 	r = is_attached_now(ctx, job->dom, vf.bdf);
 	if (r > 0 && !ctx->dry_run) {
 		log_info(ctx, "domain '%s': VF %s is attached already; record dropped",

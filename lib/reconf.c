@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "pause.h"
 #include "program.h"
 
 struct reconf {
@@ -64,6 +65,11 @@ static int validate(struct reconf *rc)
 	r = sysfs_pf_load(rc->ctx, bdf, &rc->pf);
 	if (r < 0)
 		return r;
+	if (!rc->pf->driver[0])
+		return log_errno(rc->ctx, -EUNATCH,
+				 "PF '%s' has no driver bound, and only its driver can change "
+				 "sriov_numvfs; bind the PF to its driver first",
+				 rc->pf->bdf);
 	if (req->numvfs > rc->pf->totalvfs)
 		return log_errno(rc->ctx, -ERANGE,
 				 "PF '%s' has at most %u VFs (sriov_totalvfs); give --numvfs %u "
@@ -74,29 +80,25 @@ static int validate(struct reconf *rc)
 	return 0;
 }
 
+static const char *plan_action(bool pause, bool survives)
+{
+	if (pause)
+		return survives ? "pause, then resume" : "pause, then stays paused (index >= numvfs)";
+	return survives ? "detach, then back" : "detach, then orphaned (index >= numvfs)";
+}
+
 static void plan_domain(struct reconf *rc, const struct domain_devices *domain)
 {
-	bool said_mode = false;
+	bool pause = rc->request->mode != SVFF_MODE_DETACH &&
+		     virt_supports_pause(rc->ctx, domain->dom);
 
 	for (size_t i = 0; i < domain->n_devs; i++) {
 		const struct vf_info *vf = pf_find_vf_by_bdf(rc->pf, domain->devs[i].source_bdf);
 
-		if (!vf)
-			continue;
-		if (!said_mode && rc->request->mode != SVFF_MODE_DETACH) {
-			said_mode = true;
-			svff_log(rc->ctx,
-				 rc->request->mode == SVFF_MODE_PAUSE ? SVFF_LOG_WARNING : SVFF_LOG_INFO,
-				 "domain '%s': VFs cannot be paused (%s); they are detached instead",
-				 domain->name,
-				 virt_supports_pause(rc->ctx, domain->dom)
-					 ? "svff does not drive x-vfio-pause yet"
-					 : "its QEMU offers no VFIO pause");
-		}
-		log_info(rc->ctx, "plan: domain '%s' VF %u (%s, guest %s): %s", domain->name,
-			 vf->index, vf->bdf, domain->devs[i].guest_address,
-			 vf->index < rc->request->numvfs ? "detach, then back"
-							 : "detach, then orphaned (index >= numvfs)");
+		if (vf)
+			log_info(rc->ctx, "plan: domain '%s' VF %u (%s, guest %s): %s", domain->name,
+				 vf->index, vf->bdf, domain->devs[i].guest_address,
+				 plan_action(pause, vf->index < rc->request->numvfs));
 	}
 }
 
@@ -174,7 +176,7 @@ typedef int (*step_fn)(struct reconf *rc);
 
 static int step_detach(struct reconf *rc)
 {
-	int r = detach_target(rc->ctx, rc->virt, &rc->target);
+	int r = detach_target(rc->ctx, rc->virt, &rc->target, rc->request->mode);
 
 	return r < 0 ? r : check_no_holder(rc);
 }

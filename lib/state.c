@@ -20,6 +20,9 @@ static const char *const phase_names[_PHASE_MAX] = {
 	[PHASE_REATTACHING] = "reattaching",
 	[PHASE_ASSIGNED] = "assigned",
 	[PHASE_LOST] = "lost",
+	[PHASE_PAUSING] = "pausing",
+	[PHASE_PAUSED] = "paused",
+	[PHASE_RESUMING] = "resuming",
 };
 
 const char *phase_to_string(enum phase phase)

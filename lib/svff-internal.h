@@ -20,6 +20,7 @@ struct svff_ctx {
 	bool dry_run;
 	bool json;
 	char *fault_step;
+	enum svff_mode mode;
 	enum svff_log_level max_level;
 	svff_log_fn log_fn;
 	void *log_userdata;
@@ -116,6 +117,9 @@ enum phase {
 	PHASE_REATTACHING,
 	PHASE_ASSIGNED, /* in assigned/: the domain was started with this VF */
 	PHASE_LOST,     /* the VF vanished under a running domain; give it back when it returns */
+	PHASE_PAUSING,  /* the domain's QEMU is asked to let go of the VF, keeping the guest's device */
+	PHASE_PAUSED,   /* the guest keeps a paused device; QEMU holds nothing of the host VF */
+	PHASE_RESUMING, /* QEMU is given the VF back */
 	_PHASE_MAX,
 };
 

@@ -29,6 +29,12 @@ enum svff_log_level {
 
 typedef void (*svff_log_fn)(void *userdata, enum svff_log_level level, const char *msg);
 
+enum svff_mode {
+	SVFF_MODE_DETACH, /* hot-unplug VFs from their domains */
+	SVFF_MODE_PAUSE,  /* keep them in the guests, paused, where QEMU can; else detach */
+	SVFF_MODE_AUTO,   /* pause where QEMU can, detach elsewhere, quietly */
+};
+
 struct svff_config {
 	const char *program;       /* prefix of every message, e.g. "svff-detach" */
 	const char *state_dir;     /* NULL: the compiled-in default (/var/lib/svff) */
@@ -40,6 +46,7 @@ struct svff_config {
 	enum svff_log_level max_level; /* messages above this level are dropped */
 	bool json;                 /* progress as JSON lines (SVFF_LOG_DATA) instead of text */
 	const char *fault_step;    /* test builds only: SIGKILL svff-reconf before this step */
+	enum svff_mode mode;       /* how svff_detach takes VFs from their domains */
 	svff_log_fn log_fn;        /* NULL: errors and warnings to stderr, progress to stdout */
 	void *log_userdata;
 };
@@ -69,12 +76,6 @@ enum svff_exit {
 	SVFF_EXIT_PROGRAM = 14,       /* the --program cannot be run */
 	SVFF_EXIT_ROLLED_BACK = 15,   /* the --program failed or hung; everything was rolled back */
 	SVFF_EXIT_HELD = 16,          /* a VF is still held by a process; numvfs cannot change */
-};
-
-enum svff_mode {
-	SVFF_MODE_DETACH, /* hot-unplug VFs from their domains */
-	SVFF_MODE_PAUSE,  /* keep them in the guests, paused, where QEMU can; else detach */
-	SVFF_MODE_AUTO,   /* pause where QEMU can, detach elsewhere, quietly */
 };
 
 struct svff_ctx;

@@ -49,7 +49,7 @@ static void wake_event_loop(int timer, void *userdata)
 	virEventRemoveTimeout(timer);
 }
 
-static const char *libvirt_message(void)
+const char *virt_error_message(void)
 {
 	const char *msg = virGetLastErrorMessage();
 
@@ -69,7 +69,7 @@ int virt_open(struct svff_ctx *ctx, struct virt **ret_virt)
 		log_error(ctx,
 			  "cannot connect to libvirt at '%s': %s; is libvirtd running "
 			  "('systemctl start libvirtd')? Another URI can be given with --connect",
-			  ctx->connect_uri, libvirt_message());
+			  ctx->connect_uri, virt_error_message());
 		free(virt);
 		return -ECONNREFUSED;
 	}
@@ -100,7 +100,7 @@ int virt_live_devices(struct svff_ctx *ctx, virDomainPtr dom, struct hostdev **r
 
 	if (!xml)
 		return log_errno(ctx, -EREMOTEIO, "cannot read the XML of domain '%s': %s",
-				 virDomainGetName(dom), libvirt_message());
+				 virDomainGetName(dom), virt_error_message());
 	r = xml_domain_hostdevs(xml, ret_devs, ret_n);
 	if (r < 0)
 		return log_errno(ctx, r, "cannot parse the XML of domain '%s'",
@@ -114,7 +114,7 @@ static int describe_domain(struct svff_ctx *ctx, virDomainPtr dom, struct domain
 	snprintf(ret->name, sizeof(ret->name), "%s", virDomainGetName(dom));
 	if (virDomainGetUUIDString(dom, ret->uuid) < 0)
 		return log_errno(ctx, -EREMOTEIO, "cannot read the UUID of domain '%s': %s",
-				 ret->name, libvirt_message());
+				 ret->name, virt_error_message());
 	ret->dom = dom;
 	return virt_live_devices(ctx, dom, &ret->devs, &ret->n_devs);
 }
@@ -129,7 +129,7 @@ int virt_running_domains(struct svff_ctx *ctx, struct virt *virt,
 	n = virConnectListAllDomains(virt->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (n < 0)
 		return log_errno(ctx, -EREMOTEIO, "cannot list libvirt domains: %s",
-				 libvirt_message());
+				 virt_error_message());
 	domains = calloc((size_t)n + 1, sizeof(*domains));
 	for (int i = 0; i < n; i++) {
 		/* A domain that stopped meanwhile holds nothing: skip it. */
@@ -268,7 +268,7 @@ int virt_detach_and_wait(struct svff_ctx *ctx, struct virt *virt, virDomainPtr d
 		r = -EREMOTEIO;
 	if (r < 0) {
 		log_error(ctx, "libvirt refused to detach '%s' from domain '%s': %s", dev->alias,
-			  virDomainGetName(dom), libvirt_message());
+			  virDomainGetName(dom), virt_error_message());
 		deregister_removal_events(virt, ids);
 		return r;
 	}
@@ -286,22 +286,6 @@ int virt_attach(struct svff_ctx *ctx, virDomainPtr dom, const char *device_xml)
 {
 	if (virDomainAttachDeviceFlags(dom, device_xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
 		return log_errno(ctx, -EREMOTEIO, "libvirt refused to attach to domain '%s': %s",
-				 virDomainGetName(dom), libvirt_message());
+				 virDomainGetName(dom), virt_error_message());
 	return 0;
-}
-
-/*
- * Whether the domain's QEMU can pause a vfio-pci device (keep it in the guest while
- * the host VF goes away): it then lists the x-vfio-pause QMP command.
- */
-bool virt_supports_pause(struct svff_ctx *ctx, virDomainPtr dom)
-{
-	_cleanup_free_ char *reply = NULL;
-
-	if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-commands\"}", &reply, 0) < 0) {
-		log_debug(ctx, "cannot ask the QEMU of domain '%s' for its commands: %s",
-			  virDomainGetName(dom), libvirt_message());
-		return false;
-	}
-	return strstr(reply, "\"x-vfio-pause\"") != NULL;
 }

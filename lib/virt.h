@@ -34,4 +34,5 @@ int virt_live_devices(struct svff_ctx *ctx, virDomainPtr dom, struct hostdev **r
 int virt_detach_and_wait(struct svff_ctx *ctx, struct virt *virt, virDomainPtr dom,
 			 const struct hostdev *dev, usec_t deadline);
 int virt_attach(struct svff_ctx *ctx, virDomainPtr dom, const char *device_xml);
-bool virt_supports_pause(struct svff_ctx *ctx, virDomainPtr dom);
+/* libvirt's last error message, for the caller's one line */
+const char *virt_error_message(void);

@@ -73,6 +73,19 @@ START_TEST(missing_program_is_refused_before_anything_runs)
 }
 END_TEST
 
+START_TEST(pf_without_driver_is_refused_before_anything_changes)
+{
+	struct svff_reconf_request request = { .pf = "0000:04:00.0", .numvfs = 2 };
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+
+	ck_assert_int_eq(svff_reconf(ctx, &request), -EUNATCH);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "PF '0000:04:00.0' has no driver bound"));
+	ck_assert_int_eq(svff_exit_code(-EUNATCH), SVFF_EXIT_NUMVFS);
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:04:00.0", &pf), 0);
+	ck_assert_uint_eq(pf->numvfs, 0);
+}
+END_TEST
+
 START_TEST(numvfs_is_written_by_a_child)
 {
 	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
@@ -128,6 +141,7 @@ int main(void)
 	tcase_add_test(tc, failing_program_is_reported_with_its_status);
 	tcase_add_test(tc, hanging_program_is_killed_at_the_deadline);
 	tcase_add_test(tc, missing_program_is_refused_before_anything_runs);
+	tcase_add_test(tc, pf_without_driver_is_refused_before_anything_changes);
 	tcase_add_test(tc, numvfs_is_written_by_a_child);
 	tcase_add_test(tc, journal_round_trip_and_recovery);
 	tcase_add_test(tc, corrupt_journal_is_left_alone);

@@ -82,6 +82,25 @@ START_TEST(saved_record_loads_back_identical)
 }
 END_TEST
 
+/* A paused VF's record must survive a reload in each of its phases, or a crash loses it. */
+START_TEST(pause_phases_load_back)
+{
+	static const enum phase phases[] = { PHASE_PAUSING, PHASE_PAUSED, PHASE_RESUMING };
+	static const char *const names[] = { "pausing", "paused", "resuming" };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct record record = sample_record(2, phases[i]);
+		_cleanup_(record_freep) struct record *loaded = NULL;
+
+		ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+		ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 2, &loaded), 0);
+		ck_assert_int_eq(loaded->phase, phases[i]);
+		ck_assert_str_eq(phase_to_string(loaded->phase), names[i]);
+		free(record.device.xml);
+	}
+}
+END_TEST
+
 START_TEST(save_replaces_whole_file_and_leaves_no_temp)
 {
 	struct record record = sample_record(0, PHASE_DETACHING);
@@ -211,6 +230,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, state_dir_is_private);
 	tcase_add_test(tc, saved_record_loads_back_identical);
+	tcase_add_test(tc, pause_phases_load_back);
 	tcase_add_test(tc, save_replaces_whole_file_and_leaves_no_temp);
 	tcase_add_test(tc, missing_record_is_quiet_enoent);
 	tcase_add_test(tc, corrupt_record_is_reported_and_left_untouched);

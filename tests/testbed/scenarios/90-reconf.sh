@@ -48,7 +48,18 @@ assert_svff_exit "numvfs above sriov_totalvfs" 13 svff-reconf --pf "$pf0" --numv
 assert_output_has "says the limit" "at most 4 VFs"
 assert_svff_exit "a program that does not exist" 14 svff-reconf --pf "$pf0" --numvfs 3 --program /no/such/loader
 assert_output_has "names the program" "'/no/such/loader'"
+assert_svff_exit "a program that is not executable" 14 svff-reconf --pf "$pf0" --numvfs 3 --program /etc/hostname
+assert_svff_exit "a negative N" 2 svff-reconf --pf "$pf0" --numvfs -1
+assert_output_has "says what N may be" "is not a whole number"
+assert_svff_exit "an N that is not a number" 2 svff-reconf --pf "$pf0" --numvfs lots
 assert_eq "refusals left numvfs" 2 "$(numvfs "$pf0")"
+# a PF whose driver cannot change numvfs: with no driver bound, no one can
+pf1=$(pf 1)
+write_sysfs "$pf1" "$SYSPCI/$pf1/driver/unbind"
+assert_svff_exit "a PF without a driver" 13 svff-reconf --pf "$pf1" --numvfs 2
+assert_output_has "names the PF and says to bind its driver" "PF '$pf1' has no driver bound"
+assert_eq "numvfs of the PF without a driver" 0 "$(numvfs "$pf1")"
+write_sysfs "$pf1" /sys/bus/pci/drivers/nvme/bind
 assert_xml_has_alias web ua-web-0
 
 assert_svff_exit "a failing program rolls back" 15 svff-reconf --pf "$pf0" --numvfs 3 --program /bin/false
