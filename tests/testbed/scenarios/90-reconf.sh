@@ -74,7 +74,8 @@ both_back
 
 svff-reconf --pf "$pf0" --numvfs 3 --program /bin/sleep 3 >/run/svff-testbed/first.log 2>&1 &
 first=$!
-wait_until 10 not flock -n "$SVFF_STATE/locks/$pf0.lock" true || fail "the first reconfiguration did not start"
+wait_until 30 not flock -n "$SVFF_STATE/locks/$pf0.lock" true ||
+	fail "the first reconfiguration did not take the PF's lock: $(cat /run/svff-testbed/first.log)"
 assert_svff_exit "a second reconfiguration of the same PF at once" 9 svff-reconf --pf "$pf0" --numvfs 2
 assert_output_has "says another operation holds the lock" "another svff operation holds the lock of '$pf0'"
 wait "$first"
