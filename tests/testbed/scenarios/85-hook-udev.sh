@@ -17,6 +17,10 @@ write_conf() {
 	printf '[%s]\ndriver=vfio-pci\nnumvfs=2\nstart-wait=%s\n' "$pf0" "$1" >/etc/svff/svff.conf
 }
 write_conf 30
+# as for any PF svff manages: no host driver probes its new VFs (svff's rule binds them). A
+# host nvme driver probing a VF whose secondary controller is still offline leaves it in a
+# state the guest's driver cannot bring up.
+write_sysfs 0 "$SYSPCI/$pf0/sriov_drivers_autoprobe"
 site_online_rule
 
 step "(a) the hook records a domain's VF at start and forgets it at stop"
