@@ -38,6 +38,8 @@ guest_sees b 0000:01:00.0
 t0=$(now)
 write_sysfs 0 "$SYSPCI/$pf0/sriov_numvfs"
 step "numvfs=0 returned after $(elapsed "$t0")s (the guest let go of the VF)"
+# svff-udev records it from the VF's remove event, which udev handles after the write returns
+wait_until 30 eval '[[ $(record_phase "$pf0" 0) == lost ]]' || true
 assert_eq "the VF is recorded as lost" lost "$(record_phase "$pf0" 0)"
 guest_lost b 0000:01:00.0
 t0=$(now)

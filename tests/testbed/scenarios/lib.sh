@@ -237,6 +237,25 @@ vf_index_online() {
 		fail "cannot bring secondary controller $scid (VF $k of $pf) online"
 }
 
+# site_online_log VF ACTION: vf_online, its outcome and time appended to $TB_LOG/site-rule.log
+site_online_log() {
+	local t0 out rc=0
+	t0=$(now)
+	out=$(vf_online "$1" 2>&1) || rc=$?
+	echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s state=$(secondary_state "$(basename "$(readlink "$SYSPCI/$1/physfn")")" \
+		"$(secondary_id "$(basename "$(readlink "$SYSPCI/$1/physfn")")" "$(vf_index_of "$1")")") $out" >>"$TB_LOG/site-rule.log"
+}
+
+# vf_index_of VF: the VF's index among its PF's VFs
+vf_index_of() {
+	local pf k=0
+	pf=$(basename "$(readlink "$SYSPCI/$1/physfn")")
+	while [[ -e $SYSPCI/$pf/virtfn$k ]]; do
+		[[ $(basename "$(readlink "$SYSPCI/$pf/virtfn$k")") == "$1" ]] && { echo "$k"; return; }
+		k=$((k + 1))
+	done
+}
+
 # site_online_rule: the test bed's own udev site rule, as a QDMA or NIC setup rule would
 # prepare new VFs before systemd acts on them: each new NVMe VF's secondary controller goes
 # online. The kernel announces a VF with "add" before its physfn link exists and with
@@ -244,7 +263,7 @@ vf_index_online() {
 site_online_rule() {
 	mkdir -p /run/udev/rules.d
 	cat >/run/udev/rules.d/50-svff-testbed-online.rules <<-RULES
-		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $SVFF_SCENARIOS/lib.sh; vf_online %k >/dev/null 2>&1'"
+		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $SVFF_SCENARIOS/lib.sh; site_online_log %k \$env{ACTION}'"
 	RULES
 	udevadm control --reload
 }
