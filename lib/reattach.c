@@ -107,17 +107,18 @@ static int resume_one(struct domain_job *job, struct record *record, const struc
 	usec_t deadline = start + (usec_t)ctx->timeout_ms * 1000ULL;
 	int r = qmp_vfio_is_paused(ctx, job->dom, record->device.alias);
 
-	if (r == 0 && !ctx->dry_run) {
+	if (r < 0)
+		return r;
+	if (ctx->dry_run) {
+		log_info(ctx, "domain '%s': would resume device '%s' with VF %s (PF %s VF %u)",
+			 job->domain_name, record->device.alias, vf->bdf, record->pf,
+			 record->vf_index);
+		return 0;
+	}
+	if (r == 0) {
 		log_info(ctx, "domain '%s': device '%s' is not paused (it never was, or was "
 			 "resumed); record dropped", job->domain_name, record->device.alias);
 		return record_remove(ctx, STORE_RECORDS, record);
-	}
-	if (r < 0 || ctx->dry_run) {
-		if (r >= 0)
-			log_info(ctx, "domain '%s': would resume device '%s' with VF %s (PF %s VF %u)",
-				 job->domain_name, record->device.alias, vf->bdf, record->pf,
-				 record->vf_index);
-		return r < 0 ? r : 0;
 	}
 	r = sysfs_bind_driver(ctx, vf->bdf, "vfio-pci", deadline);
 	if (r == 0)

@@ -210,18 +210,19 @@ vfs_online() {
 	done
 }
 
-# vf_online VF: vf_index_online for one VF, found through its physfn link
+# vf_pf VF: the VF's PF, through its physfn link
+vf_pf() { basename "$(readlink "$SYSPCI/$1/physfn")"; }
+
+# vf_index_of VF: the VF's index among its PF's VFs (empty if it is none of them)
+vf_index_of() { vf_list "$(vf_pf "$1")" | grep -nx -- "$1" | { IFS=: read -r n _ && echo $((n - 1)); }; }
+
+# vf_online VF: vf_index_online for one VF
 vf_online() {
-	local pf k=0
-	pf=$(basename "$(readlink "$SYSPCI/$1/physfn")")
-	while [[ -e $SYSPCI/$pf/virtfn$k ]]; do
-		[[ $(basename "$(readlink "$SYSPCI/$pf/virtfn$k")") == "$1" ]] && {
-			vf_index_online "$pf" "$k"
-			return
-		}
-		k=$((k + 1))
-	done
-	fail "$1 is no VF of $pf"
+	local pf k
+	pf=$(vf_pf "$1")
+	k=$(vf_index_of "$1")
+	[[ -n $k ]] || fail "$1 is no VF of $pf"
+	vf_index_online "$pf" "$k"
 }
 
 # vf_index_online PF K: the secondary controller of the PF's VF index K online
@@ -239,21 +240,12 @@ vf_index_online() {
 
 # site_online_log VF ACTION: vf_online, its outcome and time appended to $TB_LOG/site-rule.log
 site_online_log() {
-	local t0 out rc=0
+	local t0 out rc=0 pf
 	t0=$(now)
 	out=$(vf_online "$1" 2>&1) || rc=$?
-	echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s state=$(secondary_state "$(basename "$(readlink "$SYSPCI/$1/physfn")")" \
-		"$(secondary_id "$(basename "$(readlink "$SYSPCI/$1/physfn")")" "$(vf_index_of "$1")")") $out" >>"$TB_LOG/site-rule.log"
-}
-
-# vf_index_of VF: the VF's index among its PF's VFs
-vf_index_of() {
-	local pf k=0
-	pf=$(basename "$(readlink "$SYSPCI/$1/physfn")")
-	while [[ -e $SYSPCI/$pf/virtfn$k ]]; do
-		[[ $(basename "$(readlink "$SYSPCI/$pf/virtfn$k")") == "$1" ]] && { echo "$k"; return; }
-		k=$((k + 1))
-	done
+	pf=$(vf_pf "$1")
+	echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s" \
+		"state=$(secondary_state "$pf" "$(secondary_id "$pf" "$(vf_index_of "$1")")") $out" >>"$TB_LOG/site-rule.log"
 }
 
 # site_online_rule: the test bed's own udev site rule, as a QDMA or NIC setup rule would
