@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_JSON,
 	OPT_TIMEOUT,
+	OPT_READY_TIMEOUT,
+	OPT_PROGRAM_TIMEOUT,
 	OPT_PF,
 	OPT_VF,
 	OPT_DOMAIN,
@@ -30,7 +33,10 @@ static const struct option options[] = {
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "release-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "ready-timeout", required_argument, NULL, OPT_READY_TIMEOUT },
+	{ "program-timeout", required_argument, NULL, OPT_PROGRAM_TIMEOUT },
 	{ "pf", required_argument, NULL, OPT_PF },
 	{ "vf", required_argument, NULL, OPT_VF },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
@@ -52,7 +58,8 @@ static void usage(const struct cli_spec *spec)
 		       "  --program PATH [ARG...]\n"
 		       "                      run this between numvfs 0 and N (the rest of the "
 		       "line\n"
-		       "                      is its arguments), with SVFF_PF and SVFF_NUMVFS set\n");
+		       "                      is its arguments), with SVFF_PF, SVFF_NUMVFS and\n"
+		       "                      SVFF_OLD_NUMVFS set\n");
 	if (spec->mode)
 		printf("  --mode MODE         detach (hot-unplug), pause (the guest keeps its device\n"
 		       "                      while QEMU lets go of the VF; detach where QEMU cannot)\n"
@@ -60,8 +67,15 @@ static void usage(const struct cli_spec *spec)
 	if (spec->dry_run)
 		printf("  --dry-run           print the plan, change nothing\n");
 	if (spec->timeout)
-		printf("  --timeout SECONDS   how long a guest may take to release a VF "
-		       "(default 10)\n");
+		printf("  --release-timeout SECONDS\n"
+		       "                      how long a guest may take to release a VF\n"
+		       "                      (default: svff.conf's, else 30; --timeout is the same)\n"
+		       "  --ready-timeout SECONDS\n"
+		       "                      how long a VF may take to be bound and done with by\n"
+		       "                      udev before it goes back to a guest (default 300)\n");
+	if (spec->reconf)
+		printf("  --program-timeout SECONDS\n"
+		       "                      how long the program may run (default 600)\n");
 	if (spec->json)
 		printf("  --json              print JSON instead of a table\n");
 	printf("  --connect URI       libvirt URI (default $LIBVIRT_DEFAULT_URI or "
@@ -152,7 +166,10 @@ static bool allowed(const struct cli_spec *spec, int opt)
 	case OPT_DRY_RUN:
 		return spec->dry_run;
 	case OPT_TIMEOUT:
+	case OPT_READY_TIMEOUT:
 		return spec->timeout;
+	case OPT_PROGRAM_TIMEOUT:
+		return spec->reconf;
 	case OPT_NUMVFS:
 		return spec->reconf;
 	case OPT_MODE:
@@ -160,6 +177,15 @@ static bool allowed(const struct cli_spec *spec, int opt)
 	default:
 		return true;
 	}
+}
+
+static unsigned *timeout_field(struct cli *cli, int opt)
+{
+	if (opt == OPT_READY_TIMEOUT)
+		return &cli->config.ready_timeout_ms;
+	if (opt == OPT_PROGRAM_TIMEOUT)
+		return &cli->config.program_timeout_ms;
+	return &cli->config.release_timeout_ms;
 }
 
 static int try_help(const struct cli_spec *spec)
@@ -197,10 +223,12 @@ static int apply_option(const struct cli_spec *spec, int opt, struct cli *cli)
 		cli->config.json = true;
 		return 0;
 	case OPT_TIMEOUT:
-		if (parse_timeout(optarg, &cli->config.timeout_ms) == 0)
+	case OPT_READY_TIMEOUT:
+	case OPT_PROGRAM_TIMEOUT:
+		if (parse_timeout(optarg, timeout_field(cli, opt)) == 0)
 			return 0;
-		fprintf(stderr, "%s: '%s' is not a number of seconds between 0 and 86400\n",
-			spec->program, optarg);
+		fprintf(stderr, "%s: --%s '%s' is not a number of seconds between 0 and 86400\n",
+			spec->program, option_name(opt), optarg);
 		return try_help(spec);
 	case OPT_PF:
 		cli->selector.pf = optarg;
@@ -266,13 +294,34 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli *re
 	return 0;
 }
 
-int cli_exit(const struct cli_spec *spec, int r)
+int cli_exit(const struct cli_spec *spec, struct svff_ctx *ctx, int r)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: cannot write to standard output\n", spec->program);
 		return SVFF_EXIT_FAILURE;
 	}
+	if (r == -EINTR && svff_interrupt_signal(ctx))
+		return 128 + svff_interrupt_signal(ctx);
 	return svff_exit_code(r);
+}
+
+static struct svff_ctx *interruptible_ctx;
+
+static void on_stop_signal(int signo)
+{
+	svff_interrupt(interruptible_ctx, signo);
+}
+
+/* SIGINT, SIGTERM, SIGHUP: the operation stops at its next safe point, state consistent. */
+static void handle_stop_signals(struct svff_ctx *ctx)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	interruptible_ctx = ctx;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &sa, NULL);
 }
 
 int cli_main(const struct cli_spec *spec, int argc, char **argv,
@@ -285,8 +334,15 @@ int cli_main(const struct cli_spec *spec, int argc, char **argv,
 	if (r > 0)
 		return r - 1;
 	r = svff_ctx_new(&cli.config, &ctx);
-	if (r == 0)
+	if (r == 0) {
+		handle_stop_signals(ctx);
 		r = op(ctx, &cli);
+		r = cli_exit(spec, ctx, r);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+	} else
+		r = cli_exit(spec, ctx, r);
 	svff_ctx_unref(ctx);
-	return cli_exit(spec, r);
+	return r;
 }

@@ -13,7 +13,7 @@ struct cli_spec {
 	bool pf_only;          /* of the selectors, --pf only */
 	bool json;             /* --json */
 	bool dry_run;          /* --dry-run */
-	bool timeout;          /* --timeout */
+	bool timeout;          /* --release-timeout (--timeout), --ready-timeout */
 	bool reconf;           /* --numvfs, --program */
 	bool mode;             /* --mode */
 };
@@ -29,7 +29,7 @@ struct cli {
 /* 0 to go on, or 1 + the exit code when the program is done (help, version, usage). */
 int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli *ret_cli);
 /* The exit code for r, after checking that stdout was written fully. */
-int cli_exit(const struct cli_spec *spec, int r);
+int cli_exit(const struct cli_spec *spec, struct svff_ctx *ctx, int r);
 
 /* Parse, make the context, run op, exit code: the whole life of a simple program. */
 int cli_main(const struct cli_spec *spec, int argc, char **argv,

@@ -6,6 +6,7 @@ static const struct cli_spec spec = {
 	.summary = "Give recorded SR-IOV VFs back to their domains, at their recorded guest "
 		   "addresses.\nWithout --pf, --vf or --domain: every record.",
 	.selectors = true,
+	.timeout = true,
 	.dry_run = true,
 };
 

@@ -20,8 +20,13 @@ static void g_freep(char **p)
 }
 
 static const char *const known_keys[] = {
-	"driver", "numvfs", "detach-timeout", "start-wait",
+	"driver",	   "numvfs",	      "release-timeout", "ready-timeout",
+	"program-timeout", "detach-timeout", "start-wait",
 };
+
+/* By enum deadline_kind; detach-timeout is release-timeout's older name. */
+static const char *const timeout_keys[] = { "release-timeout", "ready-timeout",
+					    "program-timeout" };
 
 static bool is_known_key(const char *key)
 {
@@ -135,12 +140,13 @@ static int read_pf(struct svff_ctx *ctx, GKeyFile *file, const char *path, const
 	snprintf(pf->driver, sizeof(pf->driver), "%s", driver ? driver : "vfio-pci");
 	if (!pf->driver[0] || strchr(pf->driver, '/') || strlen(pf->driver) >= sizeof(pf->driver) - 1)
 		return invalid(ctx, path, group, "driver", "is not a driver name");
-	pf->detach_timeout_s = 10;
 	pf->start_wait_s = 60;
 	r = read_number(ctx, file, path, group, "numvfs", 65535, &pf->numvfs);
 	if (r == 0)
 		r = read_number(ctx, file, path, group, "detach-timeout", 86400,
-				&pf->detach_timeout_s);
+				&pf->timeout_s[DEADLINE_RELEASE]);
+	for (size_t i = 0; r == 0 && i < ELEMENTSOF(timeout_keys); i++)
+		r = read_number(ctx, file, path, group, timeout_keys[i], 86400, &pf->timeout_s[i]);
 	if (r == 0)
 		r = read_number(ctx, file, path, group, "start-wait", 86400, &pf->start_wait_s);
 	return r;
@@ -194,6 +200,11 @@ int conf_load(struct svff_ctx *ctx, const char *path, struct svff_conf **ret_con
 	}
 	*ret_conf = conf;
 	return 0;
+}
+
+int conf_load_quietly(struct svff_ctx *ctx, const char *path, struct svff_conf **ret_conf)
+{
+	return conf_load(NULL, path, ret_conf);
 }
 
 void conf_free(struct svff_conf *conf)

@@ -8,7 +8,7 @@ struct managed_pf {
 	char bdf[SVFF_BDF_SIZE];
 	char driver[64];          /* for its VFs; default vfio-pci */
 	unsigned numvfs;          /* default numvfs; 0: not set */
-	unsigned detach_timeout_s;
+	unsigned timeout_s[3];    /* by enum deadline_kind; 0: not set, the default applies */
 	unsigned start_wait_s;    /* how long a VM start waits for a reconfiguration */
 };
 
@@ -18,6 +18,8 @@ struct svff_conf {
 };
 
 int conf_load(struct svff_ctx *ctx, const char *path, struct svff_conf **ret_conf);
+/* For a value only: errors were reported by whoever loaded it first. */
+int conf_load_quietly(struct svff_ctx *ctx, const char *path, struct svff_conf **ret_conf);
 void conf_free(struct svff_conf *conf);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct svff_conf *, conf_free);
 const struct managed_pf *conf_find_pf(const struct svff_conf *conf, const char *bdf);

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
 #include <string.h>
 
 #include "config.h"
 #include "svff-internal.h"
-
-#define DEFAULT_TIMEOUT_MS 10000
 
 static int dup_or_default(const char *value, const char *fallback, char **ret)
 {
@@ -30,7 +29,9 @@ _public_ int svff_ctx_new(const struct svff_config *config, struct svff_ctx **re
 	    dup_or_default(config->proc_root, "/proc", &ctx->proc_root) < 0 ||
 	    dup_or_default(config->conf_file, SVFF_CONF_FILE, &ctx->conf_file) < 0)
 		r = -ENOMEM;
-	ctx->timeout_ms = config->timeout_ms ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
+	ctx->timeout_ms[DEADLINE_RELEASE] = config->release_timeout_ms;
+	ctx->timeout_ms[DEADLINE_READY] = config->ready_timeout_ms;
+	ctx->timeout_ms[DEADLINE_PROGRAM] = config->program_timeout_ms;
 	ctx->dry_run = config->dry_run;
 	ctx->json = config->json;
 	ctx->fault_step = config->fault_step ? strdup(config->fault_step) : NULL;
@@ -86,6 +87,7 @@ _public_ int svff_exit_code(int error)
 	case ESRCH:
 		return SVFF_EXIT_NO_DOMAIN;
 	case ECONNREFUSED:
+	case ECONNRESET:
 	case EREMOTEIO:
 		return SVFF_EXIT_LIBVIRT;
 	case EACCES:
@@ -113,6 +115,10 @@ _public_ int svff_exit_code(int error)
 		return SVFF_EXIT_ROLLED_BACK;
 	case ETXTBSY:
 		return SVFF_EXIT_HELD;
+	case EINPROGRESS:
+		return SVFF_EXIT_NOT_READY;
+	case EINTR:
+		return 128 + SIGINT; /* without the signal itself; programs use svff_interrupt_signal */
 	default:
 		return SVFF_EXIT_FAILURE;
 	}

@@ -184,11 +184,58 @@ static int pause_one(struct domain_job *job, struct record *record, const char *
 	return 0;
 }
 
+static int save_phase(struct svff_ctx *ctx, struct record *record, enum phase phase)
+{
+	record->phase = phase;
+	return record_save(ctx, STORE_RECORDS, record);
+}
+
+/* What the unplug's outcome means for the record, and the one line that says so. */
+static int unplug_outcome(struct domain_job *job, struct record *record, const char *what,
+			  int r)
+{
+	struct svff_ctx *ctx = job->ctx;
+	unsigned limit = deadline_seconds(ctx, record->pf, DEADLINE_RELEASE);
+
+	switch (r) {
+	case -ETIMEDOUT:
+		save_phase(ctx, record, PHASE_UNPLUG_PENDING);
+		return log_errno(ctx, r,
+				 "%s of domain '%s' was not released by the guest within %u s "
+				 "(%s); is its OS running and able to hot-unplug? The unplug stays "
+				 "pending: record kept (phase unplug-pending) until the guest lets "
+				 "go or the domain stops; svff-reattach gives it back once it left",
+				 what, job->domain_name, limit, deadline_option(DEADLINE_RELEASE));
+	case -EINTR:
+		save_phase(ctx, record, PHASE_UNPLUG_PENDING);
+		return log_errno(ctx, r, "interrupted while domain '%s' was releasing %s; record "
+				 "kept (phase unplug-pending)", job->domain_name, what);
+	case -ECONNRESET:
+		save_phase(ctx, record, PHASE_UNPLUG_PENDING);
+		return log_errno(ctx, r,
+				 "libvirtd went away while %s was being detached from domain '%s'; "
+				 "record kept (phase unplug-pending): run svff-reattach once "
+				 "libvirtd is back",
+				 what, job->domain_name);
+	case -ESRCH:
+		/* It holds nothing any more: there is nothing to give back. */
+		record_remove(ctx, STORE_RECORDS, record);
+		log_warning(ctx, "domain '%s' stopped while %s was being detached from it; it "
+			    "holds the VF no more, and gets it from its definition when it starts",
+			    job->domain_name, what);
+		return 0;
+	default:
+		/* Refused: still attached with no unplug pending; a record would mislead. */
+		record_remove(ctx, STORE_RECORDS, record);
+		return r;
+	}
+}
+
 static int detach_one(struct domain_job *job, struct record *record)
 {
 	struct svff_ctx *ctx = job->ctx;
-	usec_t start = now_usec(), deadline = start + (usec_t)ctx->timeout_ms * 1000ULL;
-	char what[256];
+	usec_t start = now_usec(), deadline = deadline_from_now(ctx, record->pf, DEADLINE_RELEASE);
+	char what[256], waiting[640];
 	int r;
 
 	describe(record, what, sizeof(what));
@@ -197,6 +244,8 @@ static int detach_one(struct domain_job *job, struct record *record)
 			 job->pause ? "pause" : "detach", what);
 		return 0;
 	}
+	if (svff_interrupted(ctx))
+		return -EINTR;
 	if (job->pause) {
 		r = pause_one(job, record, what, start, deadline);
 		if (r == 0)
@@ -204,27 +253,17 @@ static int detach_one(struct domain_job *job, struct record *record)
 		log_warning(ctx, "domain '%s': %s cannot be paused; it is detached instead",
 			    job->domain_name, what);
 	}
-	record->phase = PHASE_DETACHING;
-	r = record_save(ctx, STORE_RECORDS, record);
+	r = save_phase(ctx, record, PHASE_DETACHING);
 	if (r < 0)
 		return r;
-	r = virt_detach_and_wait(ctx, job->virt, job->dom, &record->device, deadline);
-	if (r == -ETIMEDOUT)
-		return log_errno(ctx, r,
-				 "%s of domain '%s' was not released by the guest within %.0f s; "
-				 "is its OS running and able to hot-unplug? Record kept; run "
-				 "svff-reattach to undo",
-				 what, job->domain_name, ctx->timeout_ms / 1000.0);
-	if (r < 0) {
-		/* Still attached: the record would only mislead a later reattach. */
-		record_remove(ctx, STORE_RECORDS, record);
-		return r;
-	}
+	snprintf(waiting, sizeof(waiting), "domain '%s' to release %s", job->domain_name, what);
+	r = virt_detach_and_wait(ctx, job->virt, job->dom, &record->device, deadline, waiting);
+	if (r < 0)
+		return unplug_outcome(job, record, what, r);
 	if (vfio_wait_released(ctx, record->iommu_group, deadline) == -ETIMEDOUT)
 		log_warning(ctx, "%s left domain '%s' but /dev/vfio/%d is still open", what,
 			    job->domain_name, record->iommu_group);
-	record->phase = PHASE_DETACHED;
-	r = record_save(ctx, STORE_RECORDS, record);
+	r = save_phase(ctx, record, PHASE_DETACHED);
 	if (r < 0)
 		return r;
 	log_info(ctx, "domain '%s': %s detached in %.2f s", job->domain_name, what,
@@ -261,10 +300,15 @@ static void detach_domain(struct domain_job *job)
 static int check_domain_exists(struct svff_ctx *ctx, struct virt *virt, const char *domain)
 {
 	virDomainPtr dom;
+	int r;
 
 	if (!domain)
 		return 0;
-	if (virt_lookup_domain(ctx, virt, domain, &dom) < 0)
+	r = virt_lookup_domain(ctx, virt, domain, &dom);
+	if (r == -EREMOTEIO)
+		return log_errno(ctx, r, "cannot look up domain '%s': %s", domain,
+				 virt_error_message());
+	if (r < 0)
 		return log_errno(ctx, -ESRCH,
 				 "no domain '%s'; list the domains with 'virsh list --all'", domain);
 	virDomainFree(dom);
@@ -272,14 +316,14 @@ static int check_domain_exists(struct svff_ctx *ctx, struct virt *virt, const ch
 }
 
 int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target,
-		  enum svff_mode mode)
+		  enum svff_mode mode, bool whole_plan_only)
 {
 	struct detach_plan plan = { 0 };
 	usec_t start = now_usec();
 	int r, planned;
 
 	planned = plan_detach(ctx, virt, target, &plan);
-	if (planned < 0 && plan.n_devices == 0) {
+	if (planned < 0 && (plan.n_devices == 0 || whole_plan_only)) {
 		plan_done(&plan);
 		return planned;
 	}
@@ -300,7 +344,7 @@ static int detach_existing_domain(struct svff_ctx *ctx, struct virt *virt,
 {
 	int r = check_domain_exists(ctx, virt, target->domain);
 
-	return r < 0 ? r : detach_target(ctx, virt, target, ctx->mode);
+	return r < 0 ? r : detach_target(ctx, virt, target, ctx->mode, false);
 }
 
 _public_ int svff_detach(struct svff_ctx *ctx, const struct svff_selector *selector)

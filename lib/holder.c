@@ -74,3 +74,21 @@ int vfio_wait_released(struct svff_ctx *ctx, int group, usec_t deadline)
 		poll_pause();
 	}
 }
+
+int pf_check_not_held(struct svff_ctx *ctx, const struct pf_info *pf)
+{
+	int result = 0;
+
+	for (size_t i = 0; i < pf->n_vfs; i++) {
+		pid_t pid;
+
+		if (vfio_group_holder(ctx, pf->vfs[i].iommu_group, &pid) <= 0)
+			continue;
+		result = log_errno(ctx, -ETXTBSY,
+				   "VF '%s' of PF '%s' is held by process %d (/dev/vfio/%d); "
+				   "numvfs cannot change while a VF is held: stop that process or "
+				   "detach the VF from its domain",
+				   pf->vfs[i].bdf, pf->bdf, (int)pid, pf->vfs[i].iommu_group);
+	}
+	return result;
+}

@@ -84,7 +84,7 @@ static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
 				 name, vf->index, dev->source_bdf, vf->pf->bdf, vf->pf->numvfs);
 	if (!dev->managed) {
 		r = sysfs_bind_driver(ctx, dev->source_bdf, vf->conf->driver,
-				      now_usec() + (usec_t)vf->conf->detach_timeout_s * 1000000ULL);
+				      deadline_from_now(ctx, vf->conf->bdf, DEADLINE_RELEASE));
 		if (r < 0)
 			return r;
 	}

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,23 +6,25 @@
 #include <libxml/tree.h>
 
 #include "ops.h"
+#include "statefile.h"
 #include "xml-util.h"
 
 #define JOURNAL_STORE "reconf"
+#define MAX_JOURNAL_SIZE 4096
 
-static void journal_path(struct svff_ctx *ctx, const char *pf, char *buf, size_t size)
+static void journal_name(const char *pf, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/%s/%s.xml", ctx->state_dir, JOURNAL_STORE, pf);
+	snprintf(buf, size, "%s.xml", pf);
 }
 
-static int ensure_store(struct svff_ctx *ctx)
+static int open_store(struct svff_ctx *ctx, bool create)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, JOURNAL_STORE);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
 		return log_errno(ctx, negative_errno(), "cannot create '%s': %m", path);
-	return 0;
+	return state_dir_open(ctx, JOURNAL_STORE);
 }
 
 static char *journal_text(const struct reconf_journal *journal)
@@ -38,31 +39,25 @@ static char *journal_text(const struct reconf_journal *journal)
 	return text;
 }
 
-/* Written like a record: temp file, fsync, rename, fsync of the directory. */
 int journal_save(struct svff_ctx *ctx, const struct reconf_journal *journal)
 {
 	_cleanup_free_ char *text = journal_text(journal);
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	_cleanup_close_ int fd = -EBADF, dir_fd = -EBADF;
-	int r = ensure_store(ctx);
+	_cleanup_close_ int dir_fd = open_store(ctx, true);
+	char name[64];
+	int r;
 
-	if (r < 0)
-		return r;
+	if (dir_fd < 0)
+		return dir_fd;
 	if (!text)
 		return -ENOMEM;
-	journal_path(ctx, journal->pf, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		r = negative_errno();
-		unlink(tmp);
+	journal_name(journal->pf, name, sizeof(name));
+	r = state_file_write_at(dir_fd, name, text);
+	if (r < 0) {
 		errno = -r;
-		return log_errno(ctx, r, "cannot write '%s': %m", path);
+		return log_errno(ctx, r, "cannot write '%s/%s/%s': %m", ctx->state_dir,
+				 JOURNAL_STORE, name);
 	}
-	snprintf(tmp, sizeof(tmp), "%s/%s", ctx->state_dir, JOURNAL_STORE);
-	dir_fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return dir_fd >= 0 && fsync(dir_fd) == 0 ? 0 : negative_errno();
+	return 0;
 }
 
 static int number_child(xmlNodePtr root, const char *name, unsigned *ret)
@@ -78,44 +73,113 @@ static int number_child(xmlNodePtr root, const char *name, unsigned *ret)
 	return r;
 }
 
+static bool is_step_name(const char *step)
+{
+	static const char *const names[] = { "detach", "disable", "program", "enable",
+					     "ready",  "reattach" };
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(step, names[i]) == 0)
+			return true;
+	return false;
+}
+
+int journal_parse(const char *text, size_t size, const char *pf,
+		  struct reconf_journal *ret_journal)
+{
+	_cleanup_(xmlFreeDocp) xmlDocPtr doc = xml_parse(text, size);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	_cleanup_free_ char *version = root ? xml_attr(root, "version") : NULL;
+	struct reconf_journal journal = { 0 };
+	xmlChar *step, *journal_pf;
+	int r = 0;
+
+	if (!root || !xmlStrEqual(root->name, (const xmlChar *)"svff-reconf") || !version ||
+	    strcmp(version, "1") != 0)
+		return -EBADMSG;
+	step = xmlNodeGetContent(xml_child(root, "step"));
+	journal_pf = xmlNodeGetContent(xml_child(root, "pf"));
+	if (!step || !journal_pf || strcmp((const char *)journal_pf, pf) != 0 ||
+	    strlen((const char *)step) >= sizeof(journal.step) ||
+	    !is_step_name((const char *)step) ||
+	    number_child(root, "from", &journal.from_numvfs) < 0 ||
+	    number_child(root, "to", &journal.to_numvfs) < 0)
+		r = -EBADMSG;
+	if (r == 0) {
+		snprintf(journal.pf, sizeof(journal.pf), "%s", pf);
+		snprintf(journal.step, sizeof(journal.step), "%s", (const char *)step);
+		*ret_journal = journal;
+	}
+	xmlFree(step);
+	xmlFree(journal_pf);
+	return r;
+}
+
 /* -ENOENT quietly when no reconfiguration of the PF was interrupted. */
 int journal_load(struct svff_ctx *ctx, const char *pf, struct reconf_journal *ret_journal)
 {
-	char path[PATH_MAX];
-	_cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-	xmlNodePtr root;
-	xmlChar *step;
-	struct reconf_journal journal = { 0 };
+	_cleanup_close_ int dir_fd = open_store(ctx, false);
+	_cleanup_free_ char *text = NULL;
+	char name[64];
+	size_t size;
+	int r;
 
-	journal_path(ctx, pf, path, sizeof(path));
-	if (access(path, F_OK) < 0)
+	if (dir_fd == -ENOENT)
 		return -ENOENT;
-	doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	step = root ? xmlNodeGetContent(xml_child(root, "step")) : NULL;
-	if (!root || !step || number_child(root, "from", &journal.from_numvfs) < 0 ||
-	    number_child(root, "to", &journal.to_numvfs) < 0) {
-		xmlFree(step);
-		return log_errno(ctx, -EBADMSG,
-				 "'%s' is corrupt; it is left untouched: check the PF's numvfs, "
-				 "then move the file away",
-				 path);
+	if (dir_fd < 0)
+		return log_errno(ctx, dir_fd, "cannot open '%s/%s'", ctx->state_dir, JOURNAL_STORE);
+	journal_name(pf, name, sizeof(name));
+	r = state_file_read_at(dir_fd, name, MAX_JOURNAL_SIZE, &text, &size);
+	if (r == -ENOENT)
+		return r;
+	if (r == 0)
+		r = journal_parse(text, size, pf, ret_journal);
+	if (r == -EBADMSG)
+		return log_errno(ctx, r,
+				 "'%s/%s/%s' is corrupt; it is left untouched: check the PF's "
+				 "numvfs, then move the file away",
+				 ctx->state_dir, JOURNAL_STORE, name);
+	if (r < 0) {
+		errno = -r;
+		return log_errno(ctx, r, "cannot read '%s/%s/%s': %m", ctx->state_dir,
+				 JOURNAL_STORE, name);
 	}
-	snprintf(journal.pf, sizeof(journal.pf), "%s", pf);
-	snprintf(journal.step, sizeof(journal.step), "%s", (const char *)step);
-	xmlFree(step);
-	*ret_journal = journal;
 	return 0;
 }
 
 int journal_remove(struct svff_ctx *ctx, const char *pf)
 {
-	char path[PATH_MAX];
+	_cleanup_close_ int dir_fd = open_store(ctx, false);
+	char name[64];
 
-	journal_path(ctx, pf, path, sizeof(path));
-	if (unlink(path) < 0 && errno != ENOENT)
-		return log_errno(ctx, negative_errno(), "cannot remove '%s': %m", path);
+	if (dir_fd == -ENOENT)
+		return 0;
+	journal_name(pf, name, sizeof(name));
+	if (dir_fd < 0 || (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) || fsync(dir_fd) < 0)
+		return log_errno(ctx, dir_fd < 0 ? dir_fd : negative_errno(),
+				 "cannot remove '%s/%s/%s': %m", ctx->state_dir, JOURNAL_STORE,
+				 name);
 	return 0;
+}
+
+/* The interrupted reconfiguration left numvfs at 0: put the old count back. */
+static int restore_numvfs(struct svff_ctx *ctx, const struct reconf_journal *journal)
+{
+	struct ready_watch watch;
+	int r;
+
+	log_info(ctx, "PF '%s': a reconfiguration to %u VFs was interrupted at step '%s'; "
+		 "numvfs goes back to %u", journal->pf, journal->to_numvfs, journal->step,
+		 journal->from_numvfs);
+	r = ready_watch_begin(ctx, &watch);
+	if (r == 0)
+		r = numvfs_write(ctx, journal->pf, journal->from_numvfs,
+				 deadline_from_now(ctx, journal->pf, DEADLINE_READY), NULL);
+	if (r == 0)
+		r = vfs_wait_ready(ctx, &watch, journal->pf, journal->from_numvfs,
+				   deadline_from_now(ctx, journal->pf, DEADLINE_READY));
+	ready_watch_end(&watch);
+	return r;
 }
 
 int journal_recover(struct svff_ctx *ctx, const char *pf)
@@ -132,17 +196,10 @@ int journal_recover(struct svff_ctx *ctx, const char *pf)
 	if (r < 0)
 		return r;
 	if (info->numvfs == 0 && journal.from_numvfs > 0) {
-		log_info(ctx, "PF '%s': a reconfiguration to %u VFs was interrupted at step '%s'; "
-			 "numvfs goes back to %u", pf, journal.to_numvfs, journal.step,
-			 journal.from_numvfs);
-		r = numvfs_write(ctx, pf, journal.from_numvfs,
-				 now_usec() + (usec_t)ctx->timeout_ms * 1000ULL);
-		if (r < 0)
-			return log_errno(ctx, r, "cannot restore numvfs of PF '%s'", pf);
-		r = vfs_wait_ready(ctx, pf, journal.from_numvfs,
-				   now_usec() + (usec_t)ctx->timeout_ms * 1000ULL);
-		if (r < 0)
+		r = restore_numvfs(ctx, &journal);
+		/* Restored but not ready: the records wait, the journal's job is done. */
+		if (r < 0 && r != -EINPROGRESS)
 			return r;
 	}
-	return journal_remove(ctx, pf);
+	return journal_remove(ctx, pf) < 0 ? -EIO : r;
 }

@@ -24,7 +24,8 @@ static void log_va(struct svff_ctx *ctx, enum svff_log_level level, const char *
 {
 	char msg[2048];
 
-	if (level > ctx->max_level && level != SVFF_LOG_DATA)
+	/* No context: a quiet second reading of something already reported. */
+	if (!ctx || (level > ctx->max_level && level != SVFF_LOG_DATA))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* Domains log from their own threads: keep each line whole. */

@@ -7,7 +7,7 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_monitor *, udev_monitor_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
 
-static bool has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver)
+bool sysfs_has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *dev =
 		udev_device_new_from_subsystem_sysname(ctx->udev, "pci", bdf);
@@ -61,39 +61,10 @@ int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 
 	if (!monitor)
 		return log_errno(ctx, -ENOMEM, "cannot listen to udev events");
-	while (!has_driver(ctx, bdf, driver)) {
+	while (!sysfs_has_driver(ctx, bdf, driver)) {
 		r = wait_for_event(monitor, deadline);
 		if (r < 0)
 			return r;
-	}
-	return 0;
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_queue *, udev_queue_unref);
-
-/*
- * Wait until udev has handled every queued event, RUN programs included: a site's
- * rules that prepare new VFs have then run before the VFs go back to guests.
- */
-int udev_wait_settled(struct svff_ctx *ctx, usec_t deadline)
-{
-	_cleanup_(udev_queue_unrefp) struct udev_queue *queue = udev_queue_new(ctx->udev);
-	struct pollfd pfd = { .events = POLLIN };
-
-	if (!queue)
-		return -ENOMEM;
-	pfd.fd = udev_queue_get_fd(queue);
-	while (!udev_queue_get_queue_is_empty(queue)) {
-		usec_t now = now_usec();
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		if (pfd.fd < 0) {
-			poll_pause();
-			continue;
-		}
-		if (poll(&pfd, 1, (int)((deadline - now + 999) / 1000)) > 0)
-			udev_queue_flush(queue);
 	}
 	return 0;
 }

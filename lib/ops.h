@@ -5,8 +5,9 @@
 #include "virt.h"
 
 /* The work of svff-detach and svff-reattach, for callers that hold the locks already. */
+/* whole_plan_only: nothing is detached when any selected VF cannot be (svff-reconf). */
 int detach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target,
-		  enum svff_mode mode);
+		  enum svff_mode mode, bool whole_plan_only);
 int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
 
 typedef int (*target_op)(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
@@ -22,9 +23,9 @@ struct reconf_journal {
 };
 
 int journal_save(struct svff_ctx *ctx, const struct reconf_journal *journal);
+int journal_parse(const char *text, size_t size, const char *pf,
+		  struct reconf_journal *ret_journal);
 int journal_load(struct svff_ctx *ctx, const char *pf, struct reconf_journal *ret_journal);
 int journal_remove(struct svff_ctx *ctx, const char *pf);
 /* Put numvfs back where an interrupted reconfiguration left it at 0; drop its journal. */
 int journal_recover(struct svff_ctx *ctx, const char *pf);
-int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline);
-int vfs_wait_ready(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline);

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
+#include "child.h"
 #include "program.h"
+
+#define TERM_GRACE_USEC (10 * 1000000ULL)
 
 extern char **environ;
 
@@ -35,65 +34,105 @@ int program_check(struct svff_ctx *ctx, const char *name, char *ret_path, size_t
 	return 0;
 }
 
-/* posix_spawn with the caller's environment plus SVFF_PF and SVFF_NUMVFS. */
-static int spawn_with_env(const char *path, char *const *argv, const char *pf,
-			  unsigned numvfs, pid_t *ret_pid)
+static bool is_svff_variable(const char *entry)
 {
-	_cleanup_free_ char *pf_var = NULL, *numvfs_var = NULL;
-	_cleanup_free_ char **envp = NULL;
-	size_t n = 0;
+	return strncmp(entry, "SVFF_PF=", 8) == 0 || strncmp(entry, "SVFF_NUMVFS=", 12) == 0 ||
+	       strncmp(entry, "SVFF_OLD_NUMVFS=", 16) == 0;
+}
+
+/* The caller's environment with svff's three variables in place of any inherited ones. */
+static char **program_environment(const struct program_request *req, char ret_vars[3][64])
+{
+	size_t n = 0, kept = 0;
+	char **envp;
 
 	while (environ[n])
 		n++;
-	envp = calloc(n + 3, sizeof(*envp));
-	if (!envp || asprintf(&pf_var, "SVFF_PF=%s", pf) < 0 ||
-	    asprintf(&numvfs_var, "SVFF_NUMVFS=%u", numvfs) < 0)
-		return -ENOMEM;
-	memcpy(envp, environ, n * sizeof(*envp));
-	envp[n] = pf_var;
-	envp[n + 1] = numvfs_var;
-	return -posix_spawn(ret_pid, path, NULL, NULL, argv, envp);
+	envp = calloc(n + 4, sizeof(*envp));
+	if (!envp)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!is_svff_variable(environ[i]))
+			envp[kept++] = environ[i];
+	snprintf(ret_vars[0], 64, "SVFF_PF=%s", req->pf);
+	snprintf(ret_vars[1], 64, "SVFF_NUMVFS=%u", req->numvfs);
+	snprintf(ret_vars[2], 64, "SVFF_OLD_NUMVFS=%u", req->old_numvfs);
+	for (size_t i = 0; i < 3; i++)
+		envp[kept++] = ret_vars[i];
+	return envp;
 }
 
-static int wait_program(struct svff_ctx *ctx, pid_t pid, const char *name, usec_t deadline)
-{
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-	usec_t now = now_usec();
-	int status;
+struct output_prefix {
+	struct svff_ctx *ctx;
+	const char *name;
+};
 
-	if (pidfd >= 0 &&
-	    poll(&pfd, 1, now >= deadline ? 0 : (int)((deadline - now + 999) / 1000)) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return log_errno(ctx, -ECANCELED, "program '%s' did not finish within %.0f s and "
-				 "was killed", name, (double)ctx->timeout_ms / 1000.0);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return log_errno(ctx, negative_errno(), "cannot wait for program '%s': %m", name);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+static void show_line(void *userdata, const char *line)
+{
+	const struct output_prefix *prefix = userdata;
+
+	log_info(prefix->ctx, "program '%s': %s", prefix->name, line);
+}
+
+/* SIGTERM to the whole group, then SIGKILL to what is left after a grace period. */
+static void stop_group(struct svff_ctx *ctx, struct child *child, struct output_prefix *out)
+{
+	child_kill_group(child, SIGTERM);
+	if (child_wait(ctx, child, now_usec() + TERM_GRACE_USEC, false, show_line, out) < 0)
+		child_kill_group(child, SIGKILL);
+	/* Grandchildren that outlived the leader are still in its group. */
+	child_kill_leftovers(child);
+}
+
+static int report_status(struct svff_ctx *ctx, const char *name, int status)
+{
+	if (status == 0)
 		return 0;
-	if (WIFEXITED(status))
+	if (status < 128)
 		return log_errno(ctx, -ECANCELED, "program '%s' failed with exit status %d", name,
-				 WEXITSTATUS(status));
+				 status);
 	return log_errno(ctx, -ECANCELED, "program '%s' was killed by signal %d", name,
-			 WTERMSIG(status));
+			 status - 128);
 }
 
-/* argv run with posix_spawn, never a shell; SVFF_PF and SVFF_NUMVFS in its environment. */
-int program_run(struct svff_ctx *ctx, char *const *argv, const char *pf, unsigned numvfs,
-		usec_t deadline)
+int program_run(struct svff_ctx *ctx, const struct program_request *req)
 {
-	char path[PATH_MAX];
-	pid_t pid;
-	int r = program_check(ctx, argv[0], path, sizeof(path));
+	char path[PATH_MAX], vars[3][64];
+	_cleanup_free_ char **envp = NULL;
+	struct child child = { .pidfd = -EBADF, .output_fd = -EBADF };
+	struct output_prefix out = { .ctx = ctx, .name = req->argv[0] };
+	struct child_spec spec = { .argv = req->argv, .capture_output = true };
+	int r = program_check(ctx, req->argv[0], path, sizeof(path));
 
 	if (r < 0)
 		return r;
-	r = spawn_with_env(path, argv, pf, numvfs, &pid);
+	envp = program_environment(req, vars);
+	if (!envp)
+		return -ENOMEM;
+	spec.path = path;
+	spec.envp = envp;
+	r = child_start(&spec, &child);
 	if (r < 0) {
 		errno = -r;
-		return log_errno(ctx, -ENOEXEC, "cannot start program '%s': %m", argv[0]);
+		return log_errno(ctx, -ENOEXEC, "cannot start program '%s': %m", req->argv[0]);
 	}
-	return wait_program(ctx, pid, argv[0], deadline);
+	r = child_wait(ctx, &child, req->deadline, true, show_line, &out);
+	if (r == -ETIMEDOUT || r == -EINTR) {
+		stop_group(ctx, &child, &out);
+		child_done(&child);
+		if (r == -EINTR)
+			return log_errno(ctx, -EINTR, "program '%s' was stopped (interrupted)",
+					 req->argv[0]);
+		return log_errno(ctx, -ECANCELED,
+				 "program '%s' did not finish within %u s (%s) and was killed "
+				 "with its process group",
+				 req->argv[0], deadline_seconds(ctx, req->pf, DEADLINE_PROGRAM),
+				 deadline_option(DEADLINE_PROGRAM));
+	}
+	/* The program is done: what it left running in its group must not go on. */
+	child_kill_leftovers(&child);
+	child_done(&child);
+	if (r < 0)
+		return log_errno(ctx, r, "cannot wait for program '%s'", req->argv[0]);
+	return report_status(ctx, req->argv[0], r);
 }

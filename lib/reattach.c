@@ -41,6 +41,47 @@ static int is_attached_now(struct svff_ctx *ctx, virDomainPtr dom, const char *b
 	return r;
 }
 
+static bool is_pause_record(const struct record *record)
+{
+	return record->phase == PHASE_PAUSING || record->phase == PHASE_PAUSED ||
+	       record->phase == PHASE_RESUMING;
+}
+
+/* An unplug that was asked for may still happen: while the VF is attached, keep its record. */
+static bool unplug_may_be_pending(const struct record *record)
+{
+	return record->phase == PHASE_DETACHING || record->phase == PHASE_UNPLUG_PENDING;
+}
+
+static int keep_pending(struct domain_job *job, struct record *record, const char *bdf)
+{
+	struct svff_ctx *ctx = job->ctx;
+
+	if (record->phase != PHASE_UNPLUG_PENDING) {
+		record->phase = PHASE_UNPLUG_PENDING;
+		record_save(ctx, STORE_RECORDS, record);
+	}
+	return log_errno(ctx, -ETIMEDOUT,
+			 "domain '%s' still has VF %s: its guest has not let go after the "
+			 "unplug request; record kept (phase unplug-pending): run svff-reattach "
+			 "again once it has, or stop the domain",
+			 job->domain_name, bdf);
+}
+
+/* Not before the VF is bound to its driver and udev is done with it. */
+static int wait_ready(struct domain_job *job, struct record *record, const struct vf_info *vf)
+{
+	struct svff_ctx *ctx = job->ctx;
+	int r = vf_wait_ready(ctx, record->pf, vf->bdf,
+			      deadline_from_now(ctx, record->pf, DEADLINE_READY));
+
+	if (r == -EINPROGRESS && record->phase != PHASE_NOT_READY && !is_pause_record(record)) {
+		record->phase = PHASE_NOT_READY;
+		record_save(ctx, STORE_RECORDS, record);
+	}
+	return r;
+}
+
 static int check_not_held(struct svff_ctx *ctx, const struct vf_info *vf)
 {
 	pid_t pid;
@@ -63,7 +104,7 @@ static int wait_unmanaged_bound(struct svff_ctx *ctx, const struct record *recor
 	if (record->device.managed)
 		return 0;
 	r = sysfs_wait_driver(ctx, vf->bdf, "vfio-pci",
-			      now_usec() + (usec_t)ctx->timeout_ms * 1000ULL);
+			      deadline_from_now(ctx, record->pf, DEADLINE_RELEASE));
 	if (r == -ETIMEDOUT)
 		return log_errno(ctx, -ENXIO,
 				 "VF '%s' (managed='no') is not bound to vfio-pci; bind it, then "
@@ -93,18 +134,12 @@ static int attach_recorded(struct domain_job *job, struct record *record,
 	return virt_attach(job->ctx, job->dom, xml);
 }
 
-static bool is_pause_record(const struct record *record)
-{
-	return record->phase == PHASE_PAUSING || record->phase == PHASE_PAUSED ||
-	       record->phase == PHASE_RESUMING;
-}
-
 /* QEMU takes the VF with the recorded index back into the device the guest kept. */
 static int resume_one(struct domain_job *job, struct record *record, const struct vf_info *vf,
 		      usec_t start)
 {
 	struct svff_ctx *ctx = job->ctx;
-	usec_t deadline = start + (usec_t)ctx->timeout_ms * 1000ULL;
+	usec_t deadline = deadline_from_now(ctx, record->pf, DEADLINE_RELEASE);
 	int r = qmp_vfio_is_paused(ctx, job->dom, record->device.alias);
 
 	if (r < 0)
@@ -121,6 +156,8 @@ static int resume_one(struct domain_job *job, struct record *record, const struc
 		return record_remove(ctx, STORE_RECORDS, record);
 	}
 	r = sysfs_bind_driver(ctx, vf->bdf, "vfio-pci", deadline);
+	if (r == 0)
+		r = wait_ready(job, record, vf);
 	if (r == 0)
 		r = check_not_held(ctx, vf);
 	if (r < 0)
@@ -151,6 +188,8 @@ static int reattach_one(struct domain_job *job, struct record *record)
 	if (is_pause_record(record))
 		return resume_one(job, record, &vf, start);
 	r = is_attached_now(ctx, job->dom, vf.bdf);
+	if (r > 0 && !ctx->dry_run && unplug_may_be_pending(record))
+		return keep_pending(job, record, vf.bdf);
 	if (r > 0 && !ctx->dry_run) {
 		log_info(ctx, "domain '%s': VF %s is attached already; record dropped",
 			 job->domain_name, vf.bdf);
@@ -166,7 +205,9 @@ static int reattach_one(struct domain_job *job, struct record *record)
 			 record->device.guest_address);
 		return 0;
 	}
-	r = attach_recorded(job, record, &vf);
+	r = wait_ready(job, record, &vf);
+	if (r == 0)
+		r = attach_recorded(job, record, &vf);
 	if (r < 0)
 		return r;
 	r = record_remove(ctx, STORE_RECORDS, record);
@@ -179,9 +220,14 @@ static int reattach_one(struct domain_job *job, struct record *record)
 static int find_running_domain(struct domain_job *job)
 {
 	struct svff_ctx *ctx = job->ctx;
-	int active;
+	int active, r = virt_lookup_domain(ctx, job->virt, job->domain_uuid, &job->dom);
 
-	if (virt_lookup_domain(ctx, job->virt, job->domain_uuid, &job->dom) < 0) {
+	if (r == -EREMOTEIO)
+		return log_errno(ctx, r,
+				 "cannot look up domain '%s' in libvirt: %s; its %zu record(s) are "
+				 "kept: run svff-reattach again once libvirtd answers",
+				 job->domain_name, virt_error_message(), job->n_records);
+	if (r < 0) {
 		log_warning(ctx,
 			    "domain '%s' (%s) no longer exists; its %zu record(s) are skipped and "
 			    "kept in '%s/records'; remove them once they are not needed",
@@ -204,8 +250,16 @@ static void reattach_domain(struct domain_job *job)
 	job->result = find_running_domain(job);
 	if (job->result < 0)
 		return;
-	for (size_t i = 0; i < job->n_records; i++)
+	for (size_t i = 0; i < job->n_records; i++) {
+		if (svff_interrupted(job->ctx)) {
+			log_error(job->ctx, "interrupted: %zu VF(s) of domain '%s' are not given back "
+				  "yet; their records are kept for svff-reattach",
+				  job->n_records - i, job->domain_name);
+			job->result = -EINTR;
+			return;
+		}
 		job->result = merge_result(job->result, reattach_one(job, job->records[i]));
+	}
 }
 
 static int group_records(struct svff_ctx *ctx, const struct target *target,
@@ -247,13 +301,15 @@ int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target
 	if (n == 0 && target->domain && grouped == 0) {
 		virDomainPtr dom;
 
-		if (virt_lookup_domain(ctx, virt, target->domain, &dom) < 0)
+		r = virt_lookup_domain(ctx, virt, target->domain, &dom);
+		if (r == -ESRCH)
 			r = log_errno(ctx, -ESRCH, "no domain '%s' and no record for it; list the "
 					  "domains with 'virsh list --all'", target->domain);
-		else {
+		else if (r < 0)
+			r = log_errno(ctx, r, "cannot look up domain '%s': %s", target->domain,
+				      virt_error_message());
+		else
 			virDomainFree(dom);
-			r = 0;
-		}
 		job_list_free(&jobs);
 		return r;
 	}

@@ -8,7 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "svff-internal.h"
+#include "statefile.h"
 #include "xml-util.h"
 
 #define RECORD_VERSION "1"
@@ -23,6 +23,8 @@ static const char *const phase_names[_PHASE_MAX] = {
 	[PHASE_PAUSING] = "pausing",
 	[PHASE_PAUSED] = "paused",
 	[PHASE_RESUMING] = "resuming",
+	[PHASE_UNPLUG_PENDING] = "unplug-pending",
+	[PHASE_NOT_READY] = "not-ready",
 };
 
 const char *phase_to_string(enum phase phase)
@@ -233,52 +235,7 @@ void records_free(struct record **records, size_t n)
 
 static int open_records_dir(struct svff_ctx *ctx, const char *store)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, store);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? negative_errno() : fd;
-}
-
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* temp file, write fully, fsync, rename over the record, fsync the directory. */
-static int write_atomically(int dir_fd, const char *name, const char *text)
-{
-	char tmp[128];
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	/* Per record and process: concurrent writers of other records never collide. */
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return negative_errno();
-	r = write_all(fd, text, strlen(text));
-	if (r == 0 && fsync(fd) < 0)
-		r = negative_errno();
-	if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-		r = negative_errno();
-	if (r < 0)
-		goto undo;
-	return fsync(dir_fd) < 0 ? negative_errno() : 0;
-undo:
-	unlinkat(dir_fd, tmp, 0);
-	return r;
+	return state_dir_open(ctx, store);
 }
 
 int record_save(struct svff_ctx *ctx, const char *store, const struct record *record)
@@ -294,39 +251,12 @@ int record_save(struct svff_ctx *ctx, const char *store, const struct record *re
 				 record->vf_index, record->pf);
 	dir_fd = open_records_dir(ctx, store);
 	record_file_name(record->pf, record->vf_index, name, sizeof(name));
-	r = dir_fd < 0 ? dir_fd : write_atomically(dir_fd, name, text);
+	r = dir_fd < 0 ? dir_fd : state_file_write_at(dir_fd, name, text);
 	if (r < 0) {
 		errno = -r;
 		return log_errno(ctx, r, "cannot write record '%s/%s/%s': %m", ctx->state_dir,
 				 store, name);
 	}
-	return 0;
-}
-
-static int read_file_at(int dir_fd, const char *name, char **ret_text, size_t *ret_size)
-{
-	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	_cleanup_free_ char *text = NULL;
-	struct stat st;
-	ssize_t n;
-
-	if (fd < 0)
-		return negative_errno();
-	if (fstat(fd, &st) < 0)
-		return negative_errno();
-	if (!S_ISREG(st.st_mode) || st.st_size > MAX_RECORD_SIZE)
-		return -EBADMSG;
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		return -ENOMEM;
-	n = read(fd, text, (size_t)st.st_size + 1);
-	if (n < 0)
-		return negative_errno();
-	if (n > st.st_size)
-		return -EBADMSG; /* grew while read: not a record we wrote */
-	text[n] = '\0';
-	*ret_text = TAKE_PTR(text);
-	*ret_size = (size_t)n;
 	return 0;
 }
 
@@ -337,7 +267,7 @@ static int load_named(struct svff_ctx *ctx, const char *store, int dir_fd, const
 	size_t size;
 	int r;
 
-	r = read_file_at(dir_fd, name, &text, &size);
+	r = state_file_read_at(dir_fd, name, MAX_RECORD_SIZE, &text, &size);
 	if (r == -ENOENT)
 		return r;
 	if (r == 0)

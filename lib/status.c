@@ -32,6 +32,22 @@ static void status_done(struct status *st)
 	records_free(st->records, st->n_records);
 }
 
+/* A PF whose numvfs write is blocked is shown busy: reading its numvfs would block us too. */
+static int load_pf(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
+{
+	struct numvfs_writer writer;
+	int r;
+
+	if (!bdf_is_valid(bdf) || numvfs_writer_find(ctx, bdf, &writer) == 0)
+		return sysfs_pf_load(ctx, bdf, ret_pf);
+	r = sysfs_pf_load_layout(ctx, bdf, ret_pf);
+	if (r == 0) {
+		(*ret_pf)->busy_writer = writer.pid;
+		(*ret_pf)->busy_numvfs = writer.numvfs;
+	}
+	return r;
+}
+
 static int load_pfs(struct svff_ctx *ctx, const char *only, struct status *st)
 {
 	char(*bdfs)[SVFF_BDF_SIZE] = NULL, one[SVFF_BDF_SIZE];
@@ -47,7 +63,7 @@ static int load_pfs(struct svff_ctx *ctx, const char *only, struct status *st)
 	if (r == 0 && !st->pfs)
 		r = -ENOMEM;
 	for (size_t i = 0; r == 0 && i < (only ? 1 : n); i++) {
-		r = sysfs_pf_load(ctx, only ? one : bdfs[i], &st->pfs[st->n_pfs]);
+		r = load_pf(ctx, only ? one : bdfs[i], &st->pfs[st->n_pfs]);
 		if (r == 0)
 			st->n_pfs++;
 	}
@@ -141,8 +157,13 @@ static void print_text(struct svff_ctx *ctx, const struct status *st, FILE *out)
 	for (size_t p = 0; p < st->n_pfs; p++) {
 		const struct pf_info *pf = st->pfs[p];
 
-		fprintf(out, "PF %s  driver %s  VFs %u/%u\n", pf->bdf, or_dash(pf->driver),
-			pf->numvfs, pf->totalvfs);
+		if (pf->busy_writer > 0)
+			fprintf(out, "PF %s  driver %s  busy: the write of numvfs %u (process %d) is "
+				"blocked in the kernel until the holder of a VF lets go\n",
+				pf->bdf, or_dash(pf->driver), pf->busy_numvfs, (int)pf->busy_writer);
+		else
+			fprintf(out, "PF %s  driver %s  VFs %u/%u\n", pf->bdf, or_dash(pf->driver),
+				pf->numvfs, pf->totalvfs);
 		fprintf(out, "  %-3s %-13s %-10s %-6s %-8s %-16s %-13s %s\n", "VF", "ADDRESS",
 			"DRIVER", "GROUP", "HOLDER", "DOMAIN", "GUEST", "RECORD");
 		for (unsigned i = 0; i < last_index(st, pf); i++) {
@@ -204,7 +225,8 @@ static void print_json(struct svff_ctx *ctx, const struct status *st, FILE *out)
 		fprintf(out, "%s{", p ? "," : "");
 		json_field(out, "address", pf->bdf, false);
 		json_field(out, "driver", pf->driver, false);
-		fprintf(out, "\"numvfs\":%u,\"totalvfs\":%u,\"vfs\":[", pf->numvfs, pf->totalvfs);
+		fprintf(out, "\"numvfs\":%u,\"totalvfs\":%u,\"busy_writer_pid\":%d,\"vfs\":[",
+			pf->numvfs, pf->totalvfs, (int)pf->busy_writer);
 		for (unsigned i = 0; i < last_index(st, pf); i++) {
 			struct vf_view view;
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/types.h>
 #include <libudev.h>
@@ -16,7 +17,7 @@ struct svff_ctx {
 	char *connect_uri;
 	char *proc_root;
 	char *conf_file;
-	unsigned timeout_ms;
+	unsigned timeout_ms[3]; /* by enum deadline_kind; 0: from svff.conf or the default */
 	bool dry_run;
 	bool json;
 	char *fault_step;
@@ -26,6 +27,10 @@ struct svff_ctx {
 	void *log_userdata;
 	pthread_mutex_t log_lock;
 	struct udev *udev;
+	volatile sig_atomic_t interrupt_signal;
+	volatile sig_atomic_t interrupt_count;
+	sig_atomic_t interrupt_count_seen;
+	bool undoing; /* rolling back: waits go on when interrupted, and say what they wait for */
 };
 
 /* log.c: each failure is logged once, by the caller that knows the most. */
@@ -46,6 +51,23 @@ double seconds_since(usec_t start);
 /* Sleep for a short poll interval; only for polls that have a deadline. */
 void poll_pause(void);
 
+/* interrupt.c: safe points. */
+/* The signal that asked svff to stop, unless it is undoing; 0 to go on. */
+int svff_interrupted(struct svff_ctx *ctx);
+/* Called by every wait: after another signal, say what is being waited for. */
+void interrupt_say_waiting(struct svff_ctx *ctx, const char *what);
+
+/* deadline.c: each kind of wait has its own deadline, named alike everywhere. */
+enum deadline_kind {
+	DEADLINE_RELEASE, /* a guest letting go of a VF; numvfs 0; a bind */
+	DEADLINE_READY,   /* new VFs there, bound, udev done; numvfs N */
+	DEADLINE_PROGRAM, /* svff-reconf's --program */
+};
+unsigned deadline_seconds(struct svff_ctx *ctx, const char *pf, enum deadline_kind kind);
+usec_t deadline_from_now(struct svff_ctx *ctx, const char *pf, enum deadline_kind kind);
+/* "--ready-timeout" and "ready-timeout": what the user sets it with */
+const char *deadline_option(enum deadline_kind kind);
+
 /* bdf.c */
 bool bdf_is_valid(const char *bdf);
 
@@ -63,12 +85,17 @@ struct pf_info {
 	unsigned totalvfs;
 	unsigned numvfs;
 	unsigned offset; /* routing ID of VF n: the PF's + offset + n * stride */
+	pid_t busy_writer; /* > 0: a numvfs write by this process is blocked; numvfs unknown */
+	unsigned busy_numvfs;
 	unsigned stride;
 	size_t n_vfs;
 	struct vf_info *vfs;
 };
 
+/* -EBUSY (logged) while a numvfs write of the PF is blocked: reading numvfs would block. */
 int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
+/* Driver, totalvfs, offset and stride only: never blocks, not even then. */
+int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
 bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf);
 void pf_info_free(struct pf_info *pf);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pf_info *, pf_info_free);
@@ -85,11 +112,38 @@ int sysfs_write_attr(const char *path, const char *value);
 /* monitor.c: udev events instead of sleeps. */
 int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		      usec_t deadline);
-int udev_wait_settled(struct svff_ctx *ctx, usec_t deadline);
+bool sysfs_has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver);
+
+/* numvfs.c: sriov_numvfs is written by a child that holds nothing of svff's. */
+struct numvfs_writer {
+	pid_t pid;
+	unsigned numvfs;
+};
+int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline,
+		 pid_t *ret_pid);
+/* 1 when a write of the PF's numvfs is still under way (ret filled), else 0. */
+int numvfs_writer_find(struct svff_ctx *ctx, const char *pf, struct numvfs_writer *ret);
+
+/* ready.c: a VF goes to a guest only when it is ready. */
+struct ready_watch {
+	struct udev_monitor *kernel;
+	struct udev_monitor *udev;
+	struct device_events *devices;
+	size_t n_devices;
+};
+/* Begun before numvfs changes: every event of the new VFs is then seen. */
+int ready_watch_begin(struct svff_ctx *ctx, struct ready_watch *ret_watch);
+void ready_watch_end(struct ready_watch *watch);
+int vfs_wait_ready(struct svff_ctx *ctx, struct ready_watch *watch, const char *pf,
+		   unsigned numvfs, usec_t deadline);
+int vf_wait_ready(struct svff_ctx *ctx, const char *pf, const char *bdf, usec_t deadline);
+void configured_driver(struct svff_ctx *ctx, const char *pf, char *buf, size_t size);
 
 /* holder.c: who has /dev/vfio/N open. */
 int vfio_group_holder(struct svff_ctx *ctx, int group, pid_t *ret_pid);
 int vfio_wait_released(struct svff_ctx *ctx, int group, usec_t deadline);
+/* -ETXTBSY, naming the process, when any VF of the PF is held: numvfs must not change. */
+int pf_check_not_held(struct svff_ctx *ctx, const struct pf_info *pf);
 
 /* xml.c: domain and device XML, through libxml2. */
 struct hostdev {
@@ -120,6 +174,8 @@ enum phase {
 	PHASE_PAUSING,  /* the domain's QEMU is asked to let go of the VF, keeping the guest's device */
 	PHASE_PAUSED,   /* the guest keeps a paused device; QEMU holds nothing of the host VF */
 	PHASE_RESUMING, /* QEMU is given the VF back */
+	PHASE_UNPLUG_PENDING, /* the guest has not let go yet; QEMU may still remove it later */
+	PHASE_NOT_READY,      /* detached; its VF exists again but is not ready for the guest */
 	_PHASE_MAX,
 };
 

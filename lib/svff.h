@@ -41,7 +41,10 @@ struct svff_config {
 	const char *connect_uri;   /* NULL: qemu:///system */
 	const char *proc_root;     /* NULL: /proc; where holders of /dev/vfio/N are searched */
 	const char *conf_file;     /* NULL: /etc/svff/svff.conf; the PFs svff manages */
-	unsigned timeout_ms;       /* how long a guest may take to release a VF; 0: 10 s */
+	/* Deadlines; 0: svff.conf's value for the PF, else the default (see svff.conf(5)). */
+	unsigned release_timeout_ms; /* a guest releasing a VF; the write of numvfs 0 */
+	unsigned ready_timeout_ms;   /* new VFs bound and udev done with them; numvfs N */
+	unsigned program_timeout_ms; /* the --program of svff-reconf */
 	bool dry_run;              /* print the plan, change nothing */
 	enum svff_log_level max_level; /* messages above this level are dropped */
 	bool json;                 /* progress as JSON lines (SVFF_LOG_DATA) instead of text */
@@ -76,6 +79,8 @@ enum svff_exit {
 	SVFF_EXIT_PROGRAM = 14,       /* the --program cannot be run */
 	SVFF_EXIT_ROLLED_BACK = 15,   /* the --program failed or hung; everything was rolled back */
 	SVFF_EXIT_HELD = 16,          /* a VF is still held by a process; numvfs cannot change */
+	SVFF_EXIT_NOT_READY = 17,     /* a VF was not ready in time; not given back, still recorded */
+	/* 128 + N: stopped by signal N (SIGHUP, SIGINT, SIGTERM) at a safe point */
 };
 
 struct svff_ctx;
@@ -124,6 +129,16 @@ struct svff_reconf_request {
 int svff_reconf(struct svff_ctx *ctx, const struct svff_reconf_request *request);
 
 int svff_exit_code(int error);
+
+/*
+ * Ask a running operation to stop at its next safe point (undoing what it did, or
+ * finishing what cannot be undone); it then fails with -EINTR. Async-signal-safe: call
+ * it from a SIGINT, SIGTERM or SIGHUP handler. A second call makes the waits still
+ * running say what they wait for.
+ */
+void svff_interrupt(struct svff_ctx *ctx, int signo);
+/* The signal given to svff_interrupt(), 0 if none: the exit code is then 128 + it. */
+int svff_interrupt_signal(const struct svff_ctx *ctx);
 const char *svff_version(void);
 
 #ifdef __cplusplus

@@ -106,12 +106,13 @@ static int check_is_sriov_pf(struct svff_ctx *ctx, struct udev_device *dev, cons
 			 bdf);
 }
 
-static int read_counts(struct svff_ctx *ctx, struct udev_device *dev, struct pf_info *pf)
+static int read_counts(struct svff_ctx *ctx, struct udev_device *dev, bool with_vfs,
+		       struct pf_info *pf)
 {
 	if (parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_totalvfs"),
 			   &pf->totalvfs) < 0 ||
-	    parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_numvfs"), &pf->numvfs) <
-		    0 ||
+	    (with_vfs && parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_numvfs"),
+					&pf->numvfs) < 0) ||
 	    parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_offset"), &pf->offset) < 0 ||
 	    parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_stride"), &pf->stride) < 0)
 		return log_errno(ctx, -EBADMSG, "PF '%s' has unreadable SR-IOV attributes",
@@ -119,7 +120,20 @@ static int read_counts(struct svff_ctx *ctx, struct udev_device *dev, struct pf_
 	return 0;
 }
 
-int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
+static int check_no_writer(struct svff_ctx *ctx, const char *bdf)
+{
+	struct numvfs_writer writer;
+
+	if (numvfs_writer_find(ctx, bdf, &writer) == 0)
+		return 0;
+	return log_errno(ctx, -EBUSY,
+			 "PF '%s' is busy: svff's write of numvfs %u (process %d) is still blocked "
+			 "in the kernel, most likely by a process holding one of its VFs (see "
+			 "svff-status); it completes once that process lets go",
+			 bdf, writer.numvfs, (int)writer.pid);
+}
+
+static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_info **ret_pf)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
@@ -128,6 +142,11 @@ int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf
 	if (!bdf_is_valid(bdf))
 		return log_errno(ctx, -EINVAL, "'%s' is not a PCI address; expected dddd:bb:ss.f",
 				 bdf);
+	if (with_vfs) {
+		r = check_no_writer(ctx, bdf);
+		if (r < 0)
+			return r;
+	}
 	dev = pci_device(ctx, bdf);
 	if (!dev)
 		return log_errno(ctx, -ENODEV,
@@ -140,14 +159,23 @@ int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf
 		return -ENOMEM;
 	snprintf(pf->bdf, sizeof(pf->bdf), "%s", bdf);
 	copy_driver(dev, pf->driver, sizeof(pf->driver));
-	r = read_counts(ctx, dev, pf);
-	if (r < 0)
-		return r;
-	r = load_vfs(ctx, dev, pf);
+	r = read_counts(ctx, dev, with_vfs, pf);
+	if (r == 0 && with_vfs)
+		r = load_vfs(ctx, dev, pf);
 	if (r < 0)
 		return r;
 	*ret_pf = TAKE_PTR(pf);
 	return 0;
+}
+
+int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
+{
+	return load(ctx, bdf, true, ret_pf);
+}
+
+int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
+{
+	return load(ctx, bdf, false, ret_pf);
 }
 
 bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf)

@@ -10,16 +10,20 @@ struct virt {
 	pthread_t event_thread;
 	bool event_thread_running;
 	volatile bool stopping;
+	volatile bool closed; /* libvirtd went away: every answer from now on is a failure */
 };
 
-/* Waits for libvirt's word that the guest let go of one device. */
+/* Waits for libvirt's word that the guest let go of one device, or that it stopped. */
 struct removal_wait {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	const char *alias;
 	bool removed;
 	bool refused;
+	bool domain_stopped;
 };
+
+#define WAIT_SLICE_USEC 200000ULL
 
 static pthread_once_t event_impl_once = PTHREAD_ONCE_INIT;
 
@@ -56,6 +60,18 @@ const char *virt_error_message(void)
 	return msg ? msg : "unknown libvirt error";
 }
 
+static void on_connection_closed(virConnectPtr conn, int reason, void *userdata)
+{
+	struct virt *virt = userdata;
+
+	virt->closed = true;
+}
+
+bool virt_connection_lost(const struct virt *virt)
+{
+	return virt->closed;
+}
+
 int virt_open(struct svff_ctx *ctx, struct virt **ret_virt)
 {
 	struct virt *virt;
@@ -73,8 +89,12 @@ int virt_open(struct svff_ctx *ctx, struct virt **ret_virt)
 		free(virt);
 		return -ECONNREFUSED;
 	}
+	virConnectRegisterCloseCallback(virt->conn, on_connection_closed, virt, NULL);
 	if (pthread_create(&virt->event_thread, NULL, run_event_loop, virt) == 0)
 		virt->event_thread_running = true;
+	/* A daemon that hangs instead of closing is noticed too (needs the event loop). */
+	if (virt->event_thread_running)
+		virConnectSetKeepAlive(virt->conn, 5, 3);
 	*ret_virt = virt;
 	return 0;
 }
@@ -88,6 +108,7 @@ void virt_close(struct virt *virt)
 		virEventAddTimeout(0, wake_event_loop, NULL, NULL);
 		pthread_join(virt->event_thread, NULL);
 	}
+	virConnectUnregisterCloseCallback(virt->conn, on_connection_closed);
 	virConnectClose(virt->conn);
 	free(virt);
 }
@@ -155,15 +176,23 @@ void domain_devices_free(struct domain_devices *domains, size_t n)
 	free(domains);
 }
 
+static bool no_such_domain(void)
+{
+	virErrorPtr error = virGetLastError();
+
+	return error && error->code == VIR_ERR_NO_DOMAIN;
+}
+
+/* -ESRCH quietly when libvirt has no such domain; -EREMOTEIO when it cannot say. */
 int virt_lookup_domain(struct svff_ctx *ctx, struct virt *virt, const char *name_or_uuid,
 		       virDomainPtr *ret_dom)
 {
 	virDomainPtr dom = virDomainLookupByName(virt->conn, name_or_uuid);
 
-	if (!dom)
+	if (!dom && no_such_domain())
 		dom = virDomainLookupByUUIDString(virt->conn, name_or_uuid);
 	if (!dom)
-		return -ESRCH;
+		return no_such_domain() && !virt->closed ? -ESRCH : -EREMOTEIO;
 	*ret_dom = dom;
 	return 0;
 }
@@ -191,6 +220,19 @@ static void on_device_removal_failed(virConnectPtr conn, virDomainPtr dom, const
 	signal_removal(userdata, alias, false);
 }
 
+static void on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+			 void *userdata)
+{
+	struct removal_wait *wait = userdata;
+
+	if (event != VIR_DOMAIN_EVENT_STOPPED)
+		return;
+	pthread_mutex_lock(&wait->lock);
+	wait->domain_stopped = true;
+	pthread_cond_broadcast(&wait->cond);
+	pthread_mutex_unlock(&wait->lock);
+}
+
 static void removal_wait_init(struct removal_wait *wait, const char *alias)
 {
 	pthread_condattr_t attr;
@@ -201,48 +243,80 @@ static void removal_wait_init(struct removal_wait *wait, const char *alias)
 	pthread_condattr_destroy(&attr);
 	pthread_mutex_init(&wait->lock, NULL);
 	wait->alias = alias;
-	wait->removed = wait->refused = false;
+	wait->removed = wait->refused = wait->domain_stopped = false;
 }
 
-static void removal_wait_until(struct removal_wait *wait, usec_t deadline)
+static bool removal_settled(struct removal_wait *wait)
 {
-	struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000ULL),
-			       .tv_nsec = (long)(deadline % 1000000ULL) * 1000L };
+	bool settled;
 
 	pthread_mutex_lock(&wait->lock);
-	while (!wait->removed && !wait->refused)
-		if (pthread_cond_timedwait(&wait->cond, &wait->lock, &ts) != 0)
-			break;
+	settled = wait->removed || wait->refused || wait->domain_stopped;
 	pthread_mutex_unlock(&wait->lock);
+	return settled;
+}
+
+/* In slices: an interruption and a lost connection end the wait as soon as they happen. */
+static int removal_wait_until(struct svff_ctx *ctx, struct virt *virt,
+			      struct removal_wait *wait, usec_t deadline, const char *what)
+{
+	while (!removal_settled(wait)) {
+		usec_t now = now_usec(), until = now + WAIT_SLICE_USEC;
+		struct timespec ts;
+
+		interrupt_say_waiting(ctx, what);
+		if (svff_interrupted(ctx))
+			return -EINTR;
+		if (virt->closed)
+			return -ECONNRESET;
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (until > deadline)
+			until = deadline;
+		ts = (struct timespec){ .tv_sec = (time_t)(until / 1000000ULL),
+					.tv_nsec = (long)(until % 1000000ULL) * 1000L };
+		pthread_mutex_lock(&wait->lock);
+		if (!wait->removed && !wait->refused && !wait->domain_stopped)
+			pthread_cond_timedwait(&wait->cond, &wait->lock, &ts);
+		pthread_mutex_unlock(&wait->lock);
+	}
+	return 0;
 }
 
 static int register_removal_events(struct virt *virt, virDomainPtr dom,
-				   struct removal_wait *wait, int ret_ids[2])
+				   struct removal_wait *wait, int ret_ids[3])
 {
+	ret_ids[2] = virConnectDomainEventRegisterAny(
+		virt->conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), wait, NULL);
 	ret_ids[0] = virConnectDomainEventRegisterAny(
 		virt->conn, dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
 		VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), wait, NULL);
 	ret_ids[1] = virConnectDomainEventRegisterAny(
 		virt->conn, dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
 		VIR_DOMAIN_EVENT_CALLBACK(on_device_removal_failed), wait, NULL);
-	return ret_ids[0] < 0 || ret_ids[1] < 0 ? -EREMOTEIO : 0;
+	return ret_ids[0] < 0 || ret_ids[1] < 0 || ret_ids[2] < 0 ? -EREMOTEIO : 0;
 }
 
-static void deregister_removal_events(struct virt *virt, const int ids[2])
+static void deregister_removal_events(struct virt *virt, const int ids[3])
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (ids[i] >= 0)
 			virConnectDomainEventDeregisterAny(virt->conn, ids[i]);
 }
 
-static bool still_attached(struct svff_ctx *ctx, virDomainPtr dom, const char *alias)
+/* 1 attached, 0 gone, -ESRCH when the domain stopped, -ECONNRESET when libvirt cannot say. */
+static int still_attached(struct svff_ctx *ctx, struct virt *virt, virDomainPtr dom,
+			  const char *alias)
 {
 	struct hostdev *devs;
 	size_t n;
-	bool found = false;
+	int found = 0, active = virDomainIsActive(dom);
 
-	if (virt_live_devices(ctx, dom, &devs, &n) < 0)
-		return true;
+	if (active == 0)
+		return -ESRCH;
+	if (active < 0 || virt_live_devices(ctx, dom, &devs, &n) < 0)
+		return active > 0 && virDomainIsActive(dom) == 0 ? -ESRCH : -ECONNRESET;
 	for (size_t i = 0; i < n; i++)
 		found |= strcmp(devs[i].alias, alias) == 0;
 	hostdevs_free(devs, n);
@@ -252,33 +326,42 @@ static bool still_attached(struct svff_ctx *ctx, virDomainPtr dom, const char *a
 /*
  * The detach call returns before the guest lets go, and a guest that ignores the
  * unplug sends nothing: wait for libvirt's DEVICE_REMOVED on our own deadline.
- * 0 when removed, -ETIMEDOUT when the guest kept it, -EREMOTEIO when libvirt
- * refused (the device then stays attached).
+ * 0 when removed; -ETIMEDOUT when the guest kept it (the unplug may still happen);
+ * -EREMOTEIO when libvirt refused (it stays attached, no unplug pending); -ESRCH when
+ * the domain stopped meanwhile; -ECONNRESET when libvirtd went away; -EINTR when
+ * interrupted.
  */
 int virt_detach_and_wait(struct svff_ctx *ctx, struct virt *virt, virDomainPtr dom,
-			 const struct hostdev *dev, usec_t deadline)
+			 const struct hostdev *dev, usec_t deadline, const char *what)
 {
 	struct removal_wait wait;
-	int ids[2] = { -1, -1 };
-	int r;
+	int ids[3] = { -1, -1, -1 };
+	int r, attached;
 
 	removal_wait_init(&wait, dev->alias);
 	r = register_removal_events(virt, dom, &wait, ids);
 	if (r == 0 && virDomainDetachDeviceAlias(dom, dev->alias, VIR_DOMAIN_AFFECT_LIVE) < 0)
 		r = -EREMOTEIO;
 	if (r < 0) {
+		bool gone = virt->closed;
+
 		log_error(ctx, "libvirt refused to detach '%s' from domain '%s': %s", dev->alias,
 			  virDomainGetName(dom), virt_error_message());
 		deregister_removal_events(virt, ids);
-		return r;
+		return gone ? -ECONNRESET : -EREMOTEIO;
 	}
-	removal_wait_until(&wait, deadline);
+	r = removal_wait_until(ctx, virt, &wait, deadline, what);
 	deregister_removal_events(virt, ids);
 	pthread_mutex_destroy(&wait.lock);
 	pthread_cond_destroy(&wait.cond);
-	/* An event can be lost with a reconnecting daemon: the live XML decides. */
-	if (wait.removed || !still_attached(ctx, dom, dev->alias))
+	if (wait.removed)
 		return 0;
+	if (r == -EINTR || r == -ECONNRESET)
+		return r;
+	/* An event can be lost with a reconnecting daemon: the live XML decides. */
+	attached = still_attached(ctx, virt, dom, dev->alias);
+	if (attached <= 0)
+		return attached;
 	return wait.refused ? -EREMOTEIO : -ETIMEDOUT;
 }
 

@@ -32,7 +32,8 @@ int virt_lookup_domain(struct svff_ctx *ctx, struct virt *virt, const char *name
 int virt_live_devices(struct svff_ctx *ctx, virDomainPtr dom, struct hostdev **ret_devs,
 		      size_t *ret_n);
 int virt_detach_and_wait(struct svff_ctx *ctx, struct virt *virt, virDomainPtr dom,
-			 const struct hostdev *dev, usec_t deadline);
+			 const struct hostdev *dev, usec_t deadline, const char *what);
+bool virt_connection_lost(const struct virt *virt);
 int virt_attach(struct svff_ctx *ctx, virDomainPtr dom, const char *device_xml);
 /* libvirt's last error message, for the caller's one line */
 const char *virt_error_message(void);

@@ -91,10 +91,10 @@ START_TEST(config_values_are_read_with_defaults)
 	ck_assert_uint_eq(conf->n_pfs, 2);
 	ck_assert_str_eq(conf->pfs[0].driver, "vfio-pci");
 	ck_assert_uint_eq(conf->pfs[0].numvfs, 4);
-	ck_assert_uint_eq(conf->pfs[0].detach_timeout_s, 10);
+	ck_assert_uint_eq(conf->pfs[0].timeout_s[DEADLINE_RELEASE], 0);
 	ck_assert_str_eq(conf->pfs[1].bdf, "0000:04:00.0");
 	ck_assert_str_eq(conf->pfs[1].driver, "qdma-vf");
-	ck_assert_uint_eq(conf->pfs[1].detach_timeout_s, 3);
+	ck_assert_uint_eq(conf->pfs[1].timeout_s[DEADLINE_RELEASE], 3);
 	ck_assert_ptr_eq(conf_find_pf(conf, "0000:04:00.0"), &conf->pfs[1]);
 }
 END_TEST

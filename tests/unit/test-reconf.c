@@ -4,6 +4,11 @@
 #include <sys/stat.h>
 #include <umockdev.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "child.h"
 #include "ops.h"
 #include "program.h"
 #include "test-util.h"
@@ -30,15 +35,25 @@ static usec_t soon(void)
 	return now_usec() + 5000000ULL;
 }
 
-START_TEST(program_gets_pf_and_numvfs_in_its_environment)
+static int run(char *const *argv, usec_t deadline)
 {
-	char *const pf_set[] = { (char *)"/usr/bin/printenv", (char *)"SVFF_PF", NULL };
-	char *const numvfs_set[] = { (char *)"/usr/bin/printenv", (char *)"SVFF_NUMVFS", NULL };
-	char *const unset[] = { (char *)"/usr/bin/printenv", (char *)"SVFF_NO_SUCH_VARIABLE", NULL };
+	struct program_request req = { .argv = argv, .pf = "0000:03:00.0", .numvfs = 4,
+				       .old_numvfs = 2, .deadline = deadline };
 
-	ck_assert_int_eq(program_run(ctx, pf_set, "0000:03:00.0", 4, soon()), 0);
-	ck_assert_int_eq(program_run(ctx, numvfs_set, "0000:03:00.0", 4, soon()), 0);
-	ck_assert_int_eq(program_run(ctx, unset, "0000:03:00.0", 4, soon()), -ECANCELED);
+	return program_run(ctx, &req);
+}
+
+START_TEST(program_environment_overrides_inherited_values)
+{
+	char *const check[] = { (char *)"/bin/sh", (char *)"-c",
+				(char *)"[ \"$SVFF_PF\" = 0000:03:00.0 ] && [ \"$SVFF_NUMVFS\" = 4 ] "
+					"&& [ \"$SVFF_OLD_NUMVFS\" = 2 ] && [ \"$KEPT\" = yes ]",
+				NULL };
+
+	setenv("SVFF_PF", "0000:99:00.0", 1);
+	setenv("SVFF_NUMVFS", "77", 1);
+	setenv("KEPT", "yes", 1);
+	ck_assert_int_eq(run(check, soon()), 0);
 }
 END_TEST
 
@@ -46,7 +61,7 @@ START_TEST(failing_program_is_reported_with_its_status)
 {
 	char *const argv[] = { (char *)"/bin/false", NULL };
 
-	ck_assert_int_eq(program_run(ctx, argv, "0000:03:00.0", 2, soon()), -ECANCELED);
+	ck_assert_int_eq(run(argv, soon()), -ECANCELED);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "program '/bin/false' failed with exit status 1"));
 }
 END_TEST
@@ -55,8 +70,115 @@ START_TEST(hanging_program_is_killed_at_the_deadline)
 {
 	char *const argv[] = { (char *)"/bin/sleep", (char *)"30", NULL };
 
-	ck_assert_int_eq(program_run(ctx, argv, "0000:03:00.0", 2, now_usec() + 200000), -ECANCELED);
+	ck_assert_int_eq(run(argv, now_usec() + 200000), -ECANCELED);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "did not finish"));
+}
+END_TEST
+
+static bool process_gone(pid_t pid)
+{
+	char path[64];
+	_cleanup_free_ char *stat = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (access(path, F_OK) < 0)
+		return true;
+	stat = test_read_file(path);
+	/* killed, not yet reaped by init */
+	return strstr(stat, ") Z ") != NULL;
+}
+
+START_TEST(program_group_is_killed_with_its_grandchildren)
+{
+	_cleanup_free_ char *dir = test_mkdtemp(), *script = NULL, *pid_file = NULL, *text = NULL;
+	char *const argv[] = { (char *)"/bin/sh", (char *)"-c", NULL, NULL };
+	pid_t grandchild;
+
+	ck_assert_int_ge(asprintf(&pid_file, "%s/pid", dir), 0);
+	ck_assert_int_ge(asprintf(&script, "sleep 30 & echo $! > %s; wait", pid_file), 0);
+	((char **)argv)[2] = script;
+	ck_assert_int_eq(run(argv, now_usec() + 500000), -ECANCELED);
+	text = test_read_file(pid_file);
+	grandchild = (pid_t)atoi(text);
+	ck_assert_int_gt(grandchild, 1);
+	for (int i = 0; i < 100 && !process_gone(grandchild); i++)
+		usleep(10000);
+	ck_assert(process_gone(grandchild));
+	test_rm_rf(dir);
+}
+END_TEST
+
+START_TEST(program_output_is_shown_with_its_name)
+{
+	char *const argv[] = { (char *)"/bin/sh", (char *)"-c",
+			       (char *)"echo loading bitstream; echo failed >&2; exit 3", NULL };
+
+	ck_assert_int_eq(run(argv, soon()), -ECANCELED);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "program '/bin/sh': loading bitstream"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "program '/bin/sh': failed"));
+}
+END_TEST
+
+START_TEST(interrupted_program_is_stopped)
+{
+	char *const argv[] = { (char *)"/bin/sleep", (char *)"30", NULL };
+	usec_t start = now_usec();
+
+	svff_interrupt(ctx, SIGTERM);
+	ck_assert_int_eq(run(argv, soon()), -EINTR);
+	ck_assert_uint_lt(now_usec() - start, 4000000ULL);
+	ck_assert_int_eq(svff_interrupt_signal(ctx), SIGTERM);
+}
+END_TEST
+
+static int count_open_fds(const void *userdata)
+{
+	int open_fds = 0;
+
+	for (int fd = 3; fd < 1024; fd++)
+		open_fds += fcntl(fd, F_GETFD) >= 0;
+	return open_fds;
+}
+
+START_TEST(children_hold_no_fd_of_svff)
+{
+	_cleanup_close_ int lock_fd = open("/dev/null", O_RDONLY); /* stands for a lock */
+	struct child_spec spec = { .fn = count_open_fds };
+	struct child child;
+
+	ck_assert_int_ge(lock_fd, 3);
+	ck_assert_int_eq(child_start(&spec, &child), 0);
+	ck_assert_int_eq(child_wait(ctx, &child, soon(), false, NULL, NULL), 0);
+	child_done(&child);
+}
+END_TEST
+
+START_TEST(blocked_writer_makes_the_pf_busy_not_blocking)
+{
+	char path[4096], text[64];
+	struct numvfs_writer writer;
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+	unsigned long long start;
+	_cleanup_free_ char *stat = test_read_file("/proc/self/stat");
+	const char *p = strrchr(stat, ')');
+
+	for (int field = 2; field < 22; field++)
+		p = strchr(p + 1, ' ');
+	ck_assert_int_eq(sscanf(p + 1, "%llu", &start), 1);
+	/* this test process stands for a writer still blocked in the kernel */
+	snprintf(path, sizeof(path), "%s/locks/0000:03:00.0.numvfs", ctx->state_dir);
+	snprintf(text, sizeof(text), "%d %llu 0\n", (int)getpid(), start);
+	test_write_file(path, text);
+	ck_assert_int_eq(numvfs_writer_find(ctx, "0000:03:00.0", &writer), 1);
+	ck_assert_int_eq(writer.pid, getpid());
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:03:00.0", &pf), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "PF '0000:03:00.0' is busy"));
+	ck_assert_int_eq(sysfs_pf_load_layout(ctx, "0000:03:00.0", &pf), 0);
+	ck_assert_uint_eq(pf->totalvfs, 4);
+	/* a marker left by a writer that is gone blocks nobody */
+	snprintf(text, sizeof(text), "%d %llu 0\n", (int)getpid(), start + 1);
+	test_write_file(path, text);
+	ck_assert_int_eq(numvfs_writer_find(ctx, "0000:03:00.0", &writer), 0);
 }
 END_TEST
 
@@ -90,7 +212,8 @@ START_TEST(numvfs_is_written_by_a_child)
 {
 	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
 
-	ck_assert_int_eq(numvfs_write(ctx, "0000:04:00.0", 3, soon()), 0);
+	ck_assert_int_eq(numvfs_write(ctx, "0000:04:00.0", 3, soon(), NULL), 0);
+	ck_assert_int_eq(numvfs_writer_find(ctx, "0000:04:00.0", NULL), 0);
 	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:04:00.0", &pf), 0);
 	ck_assert_uint_eq(pf->numvfs, 3);
 }
@@ -107,8 +230,13 @@ START_TEST(journal_round_trip_and_recovery)
 	ck_assert_uint_eq(loaded.from_numvfs, 2);
 	ck_assert_uint_eq(loaded.to_numvfs, 6);
 	ck_assert_str_eq(loaded.step, "program");
-	/* numvfs is 0 in the fake sysfs: interrupted with the VFs gone, it goes back to 2 */
-	ck_assert_int_eq(journal_recover(ctx, "0000:04:00.0"), 0);
+	/*
+	 * numvfs is 0 in the fake sysfs: interrupted with the VFs gone, it goes back to 2.
+	 * No uevent ever comes in the fake sysfs, so the VFs are never ready: reported.
+	 */
+	ctx->timeout_ms[DEADLINE_READY] = 300;
+	ck_assert_int_eq(journal_recover(ctx, "0000:04:00.0"), -EINPROGRESS);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "was not ready within"));
 	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:04:00.0", &pf), 0);
 	ck_assert_uint_eq(pf->numvfs, 2);
 	ck_assert_int_eq(journal_load(ctx, "0000:04:00.0", &loaded), -ENOENT);
@@ -137,7 +265,12 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, program_gets_pf_and_numvfs_in_its_environment);
+	tcase_add_test(tc, program_environment_overrides_inherited_values);
+	tcase_add_test(tc, program_group_is_killed_with_its_grandchildren);
+	tcase_add_test(tc, program_output_is_shown_with_its_name);
+	tcase_add_test(tc, interrupted_program_is_stopped);
+	tcase_add_test(tc, children_hold_no_fd_of_svff);
+	tcase_add_test(tc, blocked_writer_makes_the_pf_busy_not_blocking);
 	tcase_add_test(tc, failing_program_is_reported_with_its_status);
 	tcase_add_test(tc, hanging_program_is_killed_at_the_deadline);
 	tcase_add_test(tc, missing_program_is_refused_before_anything_runs);

@@ -32,7 +32,7 @@ struct svff_ctx *test_ctx_new(void)
 {
 	_cleanup_free_ char *dir = test_mkdtemp();
 	struct svff_config config = { .program = "test", .state_dir = dir,
-				      .max_level = SVFF_LOG_WARNING, .log_fn = capture };
+				      .max_level = SVFF_LOG_INFO, .log_fn = capture };
 	struct svff_ctx *ctx;
 
 	messages[0] = '\0';

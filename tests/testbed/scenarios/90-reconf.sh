@@ -67,12 +67,26 @@ assert_output_has "names the failure" "program '/bin/false' failed with exit sta
 assert_eq "numvfs rolled back" 2 "$(numvfs "$pf0")"
 both_back
 
-assert_svff_exit "a hanging program is killed and rolled back" 15 \
-	svff-reconf --pf "$pf0" --numvfs 3 --timeout 5 --program /bin/sleep 60
+# a vendor tool behind a wrapper script: the tool is the wrapper's child
+cat >/run/svff-testbed/loader <<'SH'
+#!/bin/sh
+echo "loading bitstream for $SVFF_PF: $SVFF_OLD_NUMVFS -> $SVFF_NUMVFS VFs"
+sleep 300 &
+echo $! >/run/svff-testbed/loader-tool.pid
+wait
+SH
+chmod +x /run/svff-testbed/loader
+assert_svff_exit "a hanging program is killed with its process group and rolled back" 15 \
+	svff-reconf --pf "$pf0" --numvfs 3 --program-timeout 5 --program /run/svff-testbed/loader
+assert_output_has "the program's output, with its name" "program '/run/svff-testbed/loader': loading bitstream for $pf0: 2 -> 3 VFs"
+assert_output_has "names the program's deadline" "--program-timeout"
+tool=$(cat /run/svff-testbed/loader-tool.pid)
+assert_within 5 "the wrapper's child (pid $tool) is killed too" not kill -0 "$tool"
 assert_eq "numvfs rolled back" 2 "$(numvfs "$pf0")"
 both_back
 
-svff-reconf --pf "$pf0" --numvfs 3 --program /bin/sleep 3 >/run/svff-testbed/first.log 2>&1 &
+# a program that takes a minute (a bitstream load) succeeds with the default deadlines
+svff-reconf --pf "$pf0" --numvfs 3 --program /bin/sleep 60 >/run/svff-testbed/first.log 2>&1 &
 first=$!
 wait_until 30 not flock -n "$SVFF_STATE/locks/$pf0.lock" true ||
 	fail "the first reconfiguration did not take the PF's lock: $(cat /run/svff-testbed/first.log)"

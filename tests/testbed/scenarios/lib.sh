@@ -248,14 +248,16 @@ site_online_log() {
 		"state=$(secondary_state "$pf" "$(secondary_id "$pf" "$(vf_index_of "$1")")") $out" >>"$TB_LOG/site-rule.log"
 }
 
-# site_online_rule: the test bed's own udev site rule, as a QDMA or NIC setup rule would
-# prepare new VFs before systemd acts on them: each new NVMe VF's secondary controller goes
-# online. The kernel announces a VF with "add" before its physfn link exists and with
-# "change" once it does, so the rule acts on whichever event first has the link.
+# site_online_rule [DELAY]: the test bed's own udev site rule, as a QDMA or NIC setup rule
+# would prepare new VFs before systemd acts on them: each new NVMe VF's secondary controller
+# goes online (after DELAY seconds, default 0: a slow site). The kernel announces a VF with
+# "add" before its physfn link exists and with "change" once it does, so the rule acts on
+# whichever event first has the link.
 site_online_rule() {
+	local delay=${1:-0}
 	mkdir -p /run/udev/rules.d
 	cat >/run/udev/rules.d/50-svff-testbed-online.rules <<-RULES
-		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $SVFF_SCENARIOS/lib.sh; site_online_log %k \$env{ACTION}'"
+		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c 'sleep $delay; . $SVFF_SCENARIOS/lib.sh; site_online_log %k \$env{ACTION}'"
 	RULES
 	udevadm control --reload
 }
