@@ -265,6 +265,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli *re
 	struct cli cli = { .config = { .program = spec->program,
 				       .max_level = SVFF_LOG_INFO,
 				       .state_dir = secure_getenv("SVFF_STATE_DIR"),
+				       .runtime_dir = secure_getenv("SVFF_RUNTIME_DIR"),
 				       .connect_uri = secure_getenv("LIBVIRT_DEFAULT_URI"),
 #ifdef SVFF_FAULT_INJECTION
 				       .fault_step = secure_getenv("SVFF_FAULT_STEP"),

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
+
+#include "journal-log.h"
 #include <string.h>
 
 #include "hook-gate.h"
@@ -12,8 +15,11 @@
 
 int main(int argc, char **argv)
 {
-	struct svff_config config = { .program = PROGRAM, .max_level = SVFF_LOG_WARNING,
+	struct svff_config config = { .program = PROGRAM, .max_level = SVFF_LOG_INFO,
+				      .log_fn = log_to_journal,
+				      .log_userdata = (void *)PROGRAM,
 				      .state_dir = secure_getenv("SVFF_STATE_DIR"),
+				      .runtime_dir = secure_getenv("SVFF_RUNTIME_DIR"),
 				      .conf_file = secure_getenv("SVFF_CONF_FILE") };
 	struct svff_ctx *ctx = NULL;
 	char *xml = NULL;
@@ -26,7 +32,8 @@ int main(int argc, char **argv)
 	}
 	r = hook_gate_read_input(&xml, &size);
 	if (r == 0)
-		r = svff_ctx_new(&config, &ctx);
+		openlog(PROGRAM, LOG_PID, LOG_DAEMON);
+	r = svff_ctx_new(&config, &ctx);
 	if (r == 0)
 		r = svff_hook_qemu(ctx, argv[2], argv[3], xml, size);
 	svff_ctx_unref(ctx);

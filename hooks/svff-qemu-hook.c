@@ -43,9 +43,18 @@ int main(int argc, char **argv)
 		return SVFF_EXIT_USAGE;
 	}
 	r = hook_gate_read_input(&xml, &size);
+	if (r == -EFBIG) {
+		/* Not what svff is for, and no reason to refuse a start: let it pass, say so. */
+		hook_gate_warn(PROGRAM, "the domain XML of '%s' is larger than 16 MiB; svff does "
+			       "not read it and lets the domain %s; a VF of a managed PF in it is "
+			       "not tracked", argv[1], strcmp(argv[2], "prepare") == 0 ? "start" : "stop");
+		hook_gate_drain_input();
+		free(xml);
+		return 0;
+	}
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot read the domain XML of '%s' from stdin: %s\n", PROGRAM,
-			argv[1], r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
+			argv[1], strerror(-r));
 		free(xml);
 		return SVFF_EXIT_USAGE;
 	}

@@ -38,6 +38,7 @@ enum svff_mode {
 struct svff_config {
 	const char *program;       /* prefix of every message, e.g. "svff-detach" */
 	const char *state_dir;     /* NULL: the compiled-in default (/var/lib/svff) */
+	const char *runtime_dir;   /* NULL: /run/svff; locks and assignments, gone at boot */
 	const char *connect_uri;   /* NULL: qemu:///system */
 	const char *proc_root;     /* NULL: /proc; where holders of /dev/vfio/N are searched */
 	const char *conf_file;     /* NULL: /etc/svff/svff.conf; the PFs svff manages */

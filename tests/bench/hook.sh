@@ -10,7 +10,7 @@ build=$(realpath "${1:-build}")
 runs=${RUNS:-500}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export SVFF_CONF_FILE=$tmp/svff.conf SVFF_STATE_DIR=$tmp/state
+export SVFF_CONF_FILE=$tmp/svff.conf SVFF_STATE_DIR=$tmp/state SVFF_RUNTIME_DIR=$tmp/run
 export SVFF_HOOK_WORKER=$build/hooks/svff-qemu-hook-worker
 printf '[0000:7f:00.0]\ndriver=vfio-pci\n' >"$SVFF_CONF_FILE"
 

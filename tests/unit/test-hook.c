@@ -5,9 +5,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <umockdev.h>
 
 #include "conf.h"
+#include "hook-gate.h"
 #include "test-util.h"
 #include "test-mock.h"
 
@@ -17,19 +20,25 @@ static char conf_path[PATH_MAX];
 
 static const char good_conf[] = "[0000:03:00.0]\ndriver=vfio-pci\nnumvfs=2\nstart-wait=0\n";
 
-static void domain_xml(char *buf, size_t size, const char *vf_bdf, const char *managed)
+static void named_domain_xml(char *buf, size_t size, const char *name, const char *uuid,
+			     const char *vf_bdf, const char *managed)
 {
 	unsigned d, b, s, f;
 
 	sscanf(vf_bdf, "%x:%x:%x.%x", &d, &b, &s, &f);
 	snprintf(buf, size,
-		 "<domain type='kvm'><name>db1</name>"
-		 "<uuid>2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001</uuid><devices>"
+		 "<domain type='kvm'><name>%s</name><uuid>%s</uuid><devices>"
 		 "<hostdev mode='subsystem' type='pci' managed='%s'><source>"
 		 "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
 		 "</source><address type='pci' domain='0x0000' bus='0x07' slot='0x00' "
 		 "function='0x0'/></hostdev></devices></domain>",
-		 managed, d, b, s, f);
+		 name, uuid, managed, d, b, s, f);
+}
+
+static void domain_xml(char *buf, size_t size, const char *vf_bdf, const char *managed)
+{
+	named_domain_xml(buf, size, "db1", "2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001", vf_bdf,
+			 managed);
 }
 
 static int run_hook(const char *op, const char *sub, const char *xml)
@@ -110,6 +119,8 @@ START_TEST(invalid_config_names_file_and_place)
 		{ "[eth0]\n", "line 1: [eth0]" },
 		{ "[0000:03:00.0]\ndriver=../x\n", "driver" },
 		{ "[0000:03:00.0]\nthis line is wrong\n", "line 2" },
+		{ "[0000:03:00.0]\nautoprobe=maybe\n", "line 2: [0000:03:00.0] autoprobe: is not yes or no" },
+		{ "[03:00.0]\n[0000:03:00.0]\ndriver=x\n", "line 2: [0000:03:00.0] names a PF listed above already" },
 	};
 	struct svff_conf *conf;
 
@@ -159,7 +170,7 @@ START_TEST(prepare_fails_while_pf_is_reconfigured)
 	int fd;
 
 	ck_assert_int_eq(state_prepare(ctx), 0);
-	snprintf(lock, sizeof(lock), "%s/locks/0000:03:00.0.lock", ctx->state_dir);
+	snprintf(lock, sizeof(lock), "%s/locks/0000:03:00.0.lock", ctx->runtime_dir);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
 	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
@@ -174,11 +185,124 @@ START_TEST(malformed_or_huge_xml_is_refused)
 {
 	_cleanup_free_ char *huge = calloc(1, 17 * 1024 * 1024);
 
+	ck_assert_ptr_nonnull(huge);
 	ck_assert_int_eq(run_hook("prepare", "begin", "<domain><name>x"), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "malformed"));
 	memset(huge, ' ', 17 * 1024 * 1024 - 1);
 	memcpy(huge, "<domain>", 8);
 	ck_assert_int_eq(run_hook("release", "end", huge), -EBADMSG);
+}
+END_TEST
+
+START_TEST(broken_config_fails_closed_only_for_domains_with_a_vf)
+{
+	char xml[2048];
+
+	write_conf("[0000:03:00.0]\ndriver=vfio-pci\nnumvfs=two\n");
+	/* 0000:00:1f.0 is no VF slot of any PF: nothing of svff's business */
+	domain_xml(xml, sizeof(xml), "0000:00:1f.0", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "has no SR-IOV VF, so svff lets it start"));
+	ck_assert(state_untouched());
+	/* a VF of a PF that svff.conf may well list: the start waits for a fixed file */
+	domain_xml(xml, sizeof(xml), "0000:04:01.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "line 3"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "domain 'db1' has an SR-IOV VF"));
+}
+END_TEST
+
+START_TEST(unusable_state_dir_fails_closed_only_for_managed_vfs)
+{
+	char xml[2048];
+
+	ck_assert_int_eq(chmod(ctx->state_dir, 0777), 0);
+	domain_xml(xml, sizeof(xml), "0000:04:01.2", "yes"); /* PF 04:00.0 is not managed */
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), -EACCES);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "is group- or world-writable"));
+	ck_assert_int_eq(svff_exit_code(-EACCES), SVFF_EXIT_STATE);
+	chmod(ctx->state_dir, 0700);
+}
+END_TEST
+
+/* Two more PFs with ten VFs each, for domains started all at once. */
+static void add_two_pfs_of_ten_vfs(void)
+{
+	GString *text = g_string_new(NULL);
+	GError *error = NULL;
+
+	for (unsigned bus = 5; bus <= 6; bus++) {
+		g_string_append_printf(text,
+				       "P: /devices/pci0000:00/0000:00:0%u.0/0000:%02x:00.0\n"
+				       "E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:%02x:00.0\n"
+				       "A: sriov_totalvfs=16\nA: sriov_numvfs=10\n"
+				       "A: sriov_offset=8\nA: sriov_stride=1\n",
+				       bus, bus, bus);
+		for (unsigned i = 0; i < 10; i++)
+			g_string_append_printf(text, "L: virtfn%u=../0000:%02x:%02x.%u\n", i, bus,
+					       (8 + i) >> 3, (8 + i) & 7);
+		g_string_append(text, "\n");
+		for (unsigned i = 0; i < 10; i++)
+			g_string_append_printf(text,
+					       "P: /devices/pci0000:00/0000:00:0%u.0/0000:%02x:%02x.%u\n"
+					       "E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:%02x:%02x.%u\n"
+					       "L: physfn=../0000:%02x:00.0\n\n",
+					       bus, bus, (8 + i) >> 3, (8 + i) & 7, bus, (8 + i) >> 3,
+					       (8 + i) & 7, bus);
+	}
+	ck_assert_msg(umockdev_testbed_add_from_string(testbed, text->str, &error), "%s",
+		      error ? error->message : "");
+	g_string_free(text, TRUE);
+}
+
+START_TEST(twenty_domains_started_at_once_are_each_recorded_once)
+{
+	struct record **records = NULL;
+	size_t n = 0;
+	pid_t pids[20];
+
+	add_two_pfs_of_ten_vfs();
+	write_conf("[0000:05:00.0]\n[0000:06:00.0]\n");
+	for (unsigned k = 0; k < 20; k++) {
+		pids[k] = fork();
+		ck_assert_int_ge(pids[k], 0);
+		if (pids[k] == 0) {
+			unsigned i = k % 10, bus = 5 + k / 10;
+			char xml[2048], vf[SVFF_BDF_SIZE], name[16], uuid[37];
+
+			snprintf(vf, sizeof(vf), "0000:%02x:%02x.%u", bus, (8 + i) >> 3, (8 + i) & 7);
+			snprintf(name, sizeof(name), "vm%u", k);
+			snprintf(uuid, sizeof(uuid), "2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e%03u", k);
+			named_domain_xml(xml, sizeof(xml), name, uuid, vf, "yes");
+			_exit(run_hook("prepare", "begin", xml) == 0 ? 0 : 1);
+		}
+	}
+	for (unsigned k = 0; k < 20; k++) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "start %u failed", k);
+	}
+	ck_assert_int_eq(records_load_all(ctx, STORE_ASSIGNED, &records, &n), 0);
+	ck_assert_uint_eq(n, 20);
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = a + 1; b < n; b++)
+			ck_assert_str_ne(records[a]->domain_uuid, records[b]->domain_uuid);
+	records_free(records, n);
+}
+END_TEST
+
+START_TEST(gate_passes_what_a_byte_search_cannot_read)
+{
+	static const char plain[] = "<domain><devices><disk/></devices></domain>";
+	static const char reference[] = "<domain><interface type='&#104;ostdev'/></domain>";
+	static const char utf16[] = "\xff\xfe<\0d\0o\0m\0";
+
+	ck_assert(!hook_gate_xml(plain, sizeof(plain) - 1));
+	ck_assert(hook_gate_xml(reference, sizeof(reference) - 1));
+	ck_assert(hook_gate_xml(utf16, sizeof(utf16) - 1));
 }
 END_TEST
 
@@ -269,6 +393,10 @@ int main(void)
 	tcase_add_test(hook, prepare_fails_while_pf_is_reconfigured);
 	tcase_add_test(hook, malformed_or_huge_xml_is_refused);
 	tcase_add_test(hook, other_operations_do_nothing);
+	tcase_add_test(hook, gate_passes_what_a_byte_search_cannot_read);
+	tcase_add_test(hook, twenty_domains_started_at_once_are_each_recorded_once);
+	tcase_add_test(hook, broken_config_fails_closed_only_for_domains_with_a_vf);
+	tcase_add_test(hook, unusable_state_dir_fails_closed_only_for_managed_vfs);
 	tcase_add_test(hook, release_drops_assignment_and_pending_reattach);
 	tcase_add_test(hook, removed_vf_of_running_domain_is_lost_then_wanted_back);
 	tcase_add_test(hook, planned_detach_record_is_not_turned_into_lost);

@@ -20,6 +20,7 @@ const char fake_sysfs[] =
 	"P: /devices/pci0000:00/0000:00:03.0/0000:04:00.0\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:04:00.0\n"
 	"A: sriov_totalvfs=8\nA: sriov_numvfs=0\nA: sriov_offset=8\nA: sriov_stride=2\n"
+	"A: sriov_drivers_autoprobe=1\n"
 	/* the links of VFs 0 and 1, there before numvfs says they are */
 	"L: virtfn0=../0000:04:01.0\nL: virtfn1=../0000:04:01.2\n\n"
 	"P: /devices/pci0000:00/0000:00:03.0/0000:04:01.0\n"

@@ -108,6 +108,22 @@ START_TEST(program_group_is_killed_with_its_grandchildren)
 }
 END_TEST
 
+START_TEST(program_that_cannot_be_executed_is_refused_not_run)
+{
+	_cleanup_free_ char *dir = test_mkdtemp(), *path = NULL;
+	char *argv[] = { NULL, NULL };
+
+	ck_assert_int_ge(asprintf(&path, "%s/not-a-program", dir), 0);
+	test_write_file(path, "neither ELF nor a script\n");
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	argv[0] = path;
+	ck_assert_int_eq(run(argv, soon()), -ENOEXEC);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "cannot start program"));
+	ck_assert_int_eq(svff_exit_code(-ENOEXEC), SVFF_EXIT_PROGRAM);
+	test_rm_rf(dir);
+}
+END_TEST
+
 START_TEST(program_output_is_shown_with_its_name)
 {
 	char *const argv[] = { (char *)"/bin/sh", (char *)"-c",
@@ -166,7 +182,7 @@ START_TEST(blocked_writer_makes_the_pf_busy_not_blocking)
 		p = strchr(p + 1, ' ');
 	ck_assert_int_eq(sscanf(p + 1, "%llu", &start), 1);
 	/* this test process stands for a writer still blocked in the kernel */
-	snprintf(path, sizeof(path), "%s/locks/0000:03:00.0.numvfs", ctx->state_dir);
+	snprintf(path, sizeof(path), "%s/locks/0000:03:00.0.numvfs", ctx->runtime_dir);
 	snprintf(text, sizeof(text), "%d %llu 0\n", (int)getpid(), start);
 	test_write_file(path, text);
 	ck_assert_int_eq(numvfs_writer_find(ctx, "0000:03:00.0", &writer), 1);
@@ -195,6 +211,79 @@ START_TEST(missing_program_is_refused_before_anything_runs)
 }
 END_TEST
 
+/* The reconfiguration against libvirt's test driver: no domain holds a VF there. */
+static void use_test_driver(void)
+{
+	free(ctx->connect_uri);
+	ctx->connect_uri = strdup("test:///default");
+	ctx->timeout_ms[DEADLINE_READY] = 300; /* no uevent ever comes in the fake sysfs */
+}
+
+static char *numvfs_now(const char *pf)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_numvfs", pf);
+	return test_read_file(path);
+}
+
+START_TEST(vf_held_outside_libvirt_stops_it_before_anything_changes)
+{
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
+	_cleanup_free_ char *proc = test_mkdtemp(), *dir = NULL, *fd = NULL, *numvfs = NULL;
+	struct reconf_journal journal;
+
+	ck_assert_int_ge(asprintf(&dir, "%s/4242/fd", proc), 0);
+	ck_assert_int_ge(asprintf(&fd, "%s/17", dir), 0);
+	ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
+	ck_assert_int_eq(symlink("/dev/vfio/12", fd), 0); /* VF 03:00.2's group */
+	free(ctx->proc_root);
+	ctx->proc_root = strdup(proc);
+	use_test_driver();
+	ck_assert_int_eq(svff_reconf(ctx, &request), -ETXTBSY);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "held by process 4242"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "numvfs was not touched"));
+	numvfs = numvfs_now("0000:03:00.0");
+	ck_assert_str_eq(numvfs, "2");
+	ck_assert_int_eq(journal_load(ctx, "0000:03:00.0", &journal), -ENOENT);
+	test_rm_rf(proc);
+}
+END_TEST
+
+START_TEST(failed_program_restores_the_numvfs_it_changed)
+{
+	char *const program[] = { (char *)"/bin/false", NULL };
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3,
+					       .program = program };
+	_cleanup_free_ char *numvfs = NULL;
+	struct reconf_journal journal;
+
+	use_test_driver();
+	ck_assert_int_eq(svff_reconf(ctx, &request), -ECANCELED);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "rolling back, numvfs first"));
+	/* back to 2 VFs, and not given to anyone before they are ready */
+	numvfs = numvfs_now("0000:03:00.0");
+	ck_assert_str_eq(numvfs, "2");
+	ck_assert_ptr_nonnull(strstr(test_messages(), "was not ready within"));
+	ck_assert_int_eq(journal_load(ctx, "0000:03:00.0", &journal), -ENOENT);
+}
+END_TEST
+
+START_TEST(interrupted_reconfiguration_undoes_what_ran)
+{
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
+	_cleanup_free_ char *numvfs = NULL;
+
+	use_test_driver();
+	svff_interrupt(ctx, SIGINT);
+	ck_assert_int_eq(svff_reconf(ctx, &request), -EINTR);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "detach interrupted"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "numvfs was not touched"));
+	numvfs = numvfs_now("0000:03:00.0");
+	ck_assert_str_eq(numvfs, "2");
+}
+END_TEST
+
 START_TEST(pf_without_driver_is_refused_before_anything_changes)
 {
 	struct svff_reconf_request request = { .pf = "0000:04:00.0", .numvfs = 2 };
@@ -216,6 +305,25 @@ START_TEST(numvfs_is_written_by_a_child)
 	ck_assert_int_eq(numvfs_writer_find(ctx, "0000:04:00.0", NULL), 0);
 	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:04:00.0", &pf), 0);
 	ck_assert_uint_eq(pf->numvfs, 3);
+}
+END_TEST
+
+START_TEST(autoprobe_is_set_as_configured_before_vfs_appear)
+{
+	_cleanup_free_ char *conf = NULL, *value = NULL;
+
+	ck_assert_int_ge(asprintf(&conf, "%s/svff.conf", ctx->state_dir), 0);
+	test_write_file(conf, "[0000:04:00.0]\ndriver=vfio-pci\n");
+	free(ctx->conf_file);
+	ctx->conf_file = strdup(conf);
+	ck_assert_int_eq(numvfs_write(ctx, "0000:04:00.0", 2, soon(), NULL), 0);
+	value = test_read_file("/sys/bus/pci/devices/0000:04:00.0/sriov_drivers_autoprobe");
+	ck_assert_int_eq(value[0], '0');
+	free(value);
+	test_write_file(conf, "[0000:04:00.0]\ndriver=qdma-vf\n");
+	ck_assert_int_eq(numvfs_write(ctx, "0000:04:00.0", 2, soon(), NULL), 0);
+	value = test_read_file("/sys/bus/pci/devices/0000:04:00.0/sriov_drivers_autoprobe");
+	ck_assert_int_eq(value[0], '1');
 }
 END_TEST
 
@@ -268,6 +376,7 @@ int main(void)
 	tcase_add_test(tc, program_environment_overrides_inherited_values);
 	tcase_add_test(tc, program_group_is_killed_with_its_grandchildren);
 	tcase_add_test(tc, program_output_is_shown_with_its_name);
+	tcase_add_test(tc, program_that_cannot_be_executed_is_refused_not_run);
 	tcase_add_test(tc, interrupted_program_is_stopped);
 	tcase_add_test(tc, children_hold_no_fd_of_svff);
 	tcase_add_test(tc, blocked_writer_makes_the_pf_busy_not_blocking);
@@ -275,7 +384,11 @@ int main(void)
 	tcase_add_test(tc, hanging_program_is_killed_at_the_deadline);
 	tcase_add_test(tc, missing_program_is_refused_before_anything_runs);
 	tcase_add_test(tc, pf_without_driver_is_refused_before_anything_changes);
+	tcase_add_test(tc, vf_held_outside_libvirt_stops_it_before_anything_changes);
+	tcase_add_test(tc, failed_program_restores_the_numvfs_it_changed);
+	tcase_add_test(tc, interrupted_reconfiguration_undoes_what_ran);
 	tcase_add_test(tc, numvfs_is_written_by_a_child);
+	tcase_add_test(tc, autoprobe_is_set_as_configured_before_vfs_appear);
 	tcase_add_test(tc, journal_round_trip_and_recovery);
 	tcase_add_test(tc, corrupt_journal_is_left_alone);
 	suite_add_tcase(s, tc);

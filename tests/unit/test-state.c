@@ -149,8 +149,8 @@ START_TEST(record_with_bad_fields_is_corrupt)
 	static const char *const bad[] = {
 		"<svff-record version='2'/>",
 		"<svff-record version='1'><pf>../x</pf></svff-record>",
-		"<svff-record version='1'><pf>0000:03:00.0</pf><vf index='x' "
-		"address='0000:03:00.2'/></svff-record>",
+		("<svff-record version='1'><pf>0000:03:00.0</pf><vf index='x' "
+		 "address='0000:03:00.2'/></svff-record>"),
 	};
 	struct record *loaded;
 
@@ -203,12 +203,72 @@ START_TEST(unwritable_state_dir_names_the_directory)
 }
 END_TEST
 
+static struct svff_ctx *ctx_with_state_dir(const char *dir)
+{
+	struct svff_config config = { .program = "t", .state_dir = dir, .runtime_dir = dir,
+				      .max_level = SVFF_LOG_ERR };
+	struct svff_ctx *other;
+
+	ck_assert_int_eq(svff_ctx_new(&config, &other), 0);
+	other->log_fn = ctx->log_fn;
+	return other;
+}
+
+START_TEST(untrusted_state_dirs_are_refused)
+{
+	_cleanup_free_ char *base = test_mkdtemp(), *real = NULL, *link = NULL;
+	struct svff_ctx *other;
+
+	ck_assert_int_ge(asprintf(&real, "%s/real", base), 0);
+	ck_assert_int_ge(asprintf(&link, "%s/link", base), 0);
+	ck_assert_int_eq(mkdir(real, 0700), 0);
+	ck_assert_int_eq(symlink(real, link), 0);
+	other = ctx_with_state_dir(link);
+	ck_assert_int_eq(state_prepare(other), -EACCES);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "is a symbolic link"));
+	svff_ctx_unref(other);
+
+	ck_assert_int_eq(chmod(real, 0777), 0);
+	other = ctx_with_state_dir(real);
+	ck_assert_int_eq(state_prepare(other), -EACCES);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "group- or world-writable (mode 0777)"));
+	ck_assert_int_eq(chmod(real, 0700), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(real, 1, 1), 0);
+		ck_assert_int_eq(state_prepare(other), -EACCES);
+		ck_assert_ptr_nonnull(strstr(test_messages(), "is owned by uid 1"));
+		ck_assert_int_eq(chown(real, 0, 0), 0);
+	}
+	ck_assert_int_eq(state_prepare(other), 0);
+	svff_ctx_unref(other);
+	test_rm_rf(base);
+}
+END_TEST
+
+START_TEST(fifo_in_place_of_a_record_is_corrupt_not_a_hang)
+{
+	char path[PATH_MAX];
+	struct record **records = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(state_prepare(ctx), 0);
+	snprintf(path, sizeof(path), "%s/records/0000:03:00.0-vf0.xml", ctx->state_dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(records_load_all(ctx, STORE_RECORDS, &records, &n), -EBADMSG);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "is corrupt"));
+	records_free(records, n);
+}
+END_TEST
+
 START_TEST(second_operation_on_same_pf_is_refused)
 {
 	struct op_lock first, second;
+	int fd = -EBADF;
 
 	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ONE_PF, "0000:03:00.0", &first), 0);
-	ck_assert_int_eq(pf_lock_is_held(ctx, "0000:03:00.0"), 1);
+	/* the hook and the udev helper do not get it while an operation holds it */
+	ck_assert_int_eq(pf_lock_share(ctx, "0000:03:00.0", &fd), -EBUSY);
 	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ONE_PF, "0000:03:00.0", &second),
 			 -EBUSY);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "'0000:03:00.0'"));
@@ -216,7 +276,8 @@ START_TEST(second_operation_on_same_pf_is_refused)
 	op_lock_release(&second);
 	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ALL_PFS, NULL, &second), -EBUSY);
 	op_lock_release(&first);
-	ck_assert_int_eq(pf_lock_is_held(ctx, "0000:03:00.0"), 0);
+	ck_assert_int_eq(pf_lock_share(ctx, "0000:03:00.0", &fd), 0);
+	close(fd);
 	ck_assert_int_eq(op_lock_acquire(ctx, LOCK_SCOPE_ALL_PFS, NULL, &second), 0);
 	op_lock_release(&second);
 }
@@ -239,6 +300,8 @@ int main(void)
 	tcase_add_test(tc, removed_record_is_gone);
 	tcase_add_test(tc, unwritable_state_dir_names_the_directory);
 	tcase_add_test(tc, second_operation_on_same_pf_is_refused);
+	tcase_add_test(tc, untrusted_state_dirs_are_refused);
+	tcase_add_test(tc, fifo_in_place_of_a_record_is_corrupt_not_a_hang);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

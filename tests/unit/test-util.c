@@ -24,18 +24,21 @@ char *test_mkdtemp(void)
 {
 	char *dir = strdup("/tmp/svff-test-XXXXXX");
 
+	ck_assert_ptr_nonnull(dir);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	return dir;
 }
 
 struct svff_ctx *test_ctx_new(void)
 {
-	_cleanup_free_ char *dir = test_mkdtemp();
+	_cleanup_free_ char *dir = test_mkdtemp(), *run = NULL;
 	struct svff_config config = { .program = "test", .state_dir = dir,
 				      .max_level = SVFF_LOG_INFO, .log_fn = capture };
 	struct svff_ctx *ctx;
 
 	messages[0] = '\0';
+	ck_assert_int_ge(asprintf(&run, "%s/run", dir), 0);
+	config.runtime_dir = run;
 	ck_assert_int_eq(svff_ctx_new(&config, &ctx), 0);
 	return ctx;
 }

@@ -5,32 +5,21 @@
 # gives nothing back, exits 17 and keeps the records (phase not-ready), and svff-reattach
 # finishes once udev is done. A SIGTERM while it waits rolls back (numvfs as before, a second
 # signal says what it still waits for) and exits 143 with every guest's VF back.
+# testbed: long
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/svff-lib.sh"
 trap 'undo_manage_pf; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
 pf0=$(pf 0)
-vfs_create "$pf0" 2
-manage_pf "$pf0"
+two_domains_on "$pf0"
 site_online_rule 20
-domain_start web "$(vf "$pf0" 0)@1"
-domain_start db "$(vf "$pf0" 1)@1"
-guest_sees web 0000:01:00.0
-guest_sees db 0000:01:00.0
-
-both_back() {
-	guest_sees web 0000:01:00.0
-	guest_sees db 0000:01:00.0
-	assert_eq "records left" 0 "$(record_count)"
-	assert "no journal left" not journal_exists "$pf0"
-}
 
 step "numvfs 2 -> 3 with the default readiness deadline"
 assert_svff_exit "svff-reconf waits for the slow site rule" 0 svff-reconf --pf "$pf0" --numvfs 3
 assert_output_has "timed enable step" "enable done in"
 enable_s=$(sed -n "s/.*enable done in \([0-9]*\)\..*/\1/p" <<<"$SVFF_OUT")
 assert "the enable step waited for the site rule (${enable_s}s >= 40s)" test "${enable_s:-0}" -ge 40
-both_back
+both_back "$pf0"
 
 step "numvfs 3 -> 2 with a 5 s readiness deadline"
 assert_svff_exit "svff-reconf stops at the readiness deadline" 17 \
@@ -44,7 +33,7 @@ assert_eq "db's record waits for readiness" not-ready "$(record_phase "$pf0" 1)"
 assert_eq "numvfs is the new one" 2 "$(numvfs "$pf0")"
 assert_within 120 "udev is done with the new VFs" udevadm settle --timeout=1
 assert_svff_exit "svff-reattach gives them back once udev is done" 0 svff-reattach --pf "$pf0"
-both_back
+both_back "$pf0"
 
 step "SIGTERM while svff-reconf waits for readiness"
 svff-reconf --pf "$pf0" --numvfs 3 >/run/svff-testbed/term.log 2>&1 &
@@ -62,4 +51,4 @@ assert_eq "svff-reconf exit status after SIGTERM" 143 "$rc"
 assert_output_has "the enable step was interrupted" "enable interrupted"
 assert_output_has "a second signal says what is still waited for" "interrupted: still waiting for"
 assert_eq "numvfs rolled back" 2 "$(numvfs "$pf0")"
-both_back
+both_back "$pf0"

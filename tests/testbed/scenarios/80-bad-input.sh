@@ -36,7 +36,7 @@ assert_svff_exit "state dir not writable" 7 svff-detach --pf "$pf0" --state-dir 
 assert_output_has "names the directory" "'/sys/svff'"
 unchanged
 
-exec {lock_fd}>"$SVFF_STATE/locks/$pf0.lock"
+exec {lock_fd}>"$(pf_lock "$pf0")"
 flock "$lock_fd"
 assert_svff_exit "PF locked by another operation" 9 svff-reattach --pf "$pf0"
 assert_output_has "names the lock" "'$pf0'"

@@ -8,21 +8,7 @@
 trap 'undo_manage_pf; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
 pf0=$(pf 0)
-vfs_create "$pf0" 2
-manage_pf "$pf0"
-domain_start web "$(vf "$pf0" 0)@1"
-domain_start db "$(vf "$pf0" 1)@1"
-guest_sees web 0000:01:00.0
-guest_sees db 0000:01:00.0
-
-both_back() {
-	guest_sees web 0000:01:00.0
-	guest_sees db 0000:01:00.0
-	assert_xml_has_alias web ua-web-0
-	assert_xml_has_alias db ua-db-0
-	assert_eq "records left" 0 "$(record_count)"
-	assert "no journal left" not journal_exists "$pf0"
-}
+two_domains_on "$pf0"
 
 assert_svff_exit "plan only" 0 svff-reconf --pf "$pf0" --numvfs 4 --dry-run
 assert_output_has "plan names web's VF" "plan: domain 'web' VF 0"
@@ -31,7 +17,9 @@ assert_eq "dry run: numvfs" 2 "$(numvfs "$pf0")"
 assert_svff_exit "numvfs 2 -> 4" 0 svff-reconf --pf "$pf0" --numvfs 4
 assert_output_has "timed detach step" "detach done in"
 assert_eq "numvfs" 4 "$(numvfs "$pf0")"
-both_back
+assert_eq "svff keeps host drivers off the new VFs (sriov_drivers_autoprobe)" 0 \
+	"$(cat "$SYSPCI/$pf0/sriov_drivers_autoprobe")"
+both_back "$pf0"
 
 assert_svff_exit "numvfs 4 -> 1: db's VF 1 is orphaned" 11 svff-reconf --pf "$pf0" --numvfs 1
 assert_output_has "names the orphan" "VF 1 of PF '$pf0' (for domain 'db') does not exist now"
@@ -42,7 +30,7 @@ assert_eq "db's record is kept" detached "$(record_phase "$pf0" 1)"
 print_status
 
 assert_svff_exit "numvfs 1 -> 2: the orphan goes back" 0 svff-reconf --pf "$pf0" --numvfs 2
-both_back
+both_back "$pf0"
 
 assert_svff_exit "numvfs above sriov_totalvfs" 13 svff-reconf --pf "$pf0" --numvfs 9
 assert_output_has "says the limit" "at most 4 VFs"
@@ -65,7 +53,7 @@ assert_xml_has_alias web ua-web-0
 assert_svff_exit "a failing program rolls back" 15 svff-reconf --pf "$pf0" --numvfs 3 --program /bin/false
 assert_output_has "names the failure" "program '/bin/false' failed with exit status 1"
 assert_eq "numvfs rolled back" 2 "$(numvfs "$pf0")"
-both_back
+both_back "$pf0"
 
 # a vendor tool behind a wrapper script: the tool is the wrapper's child
 cat >/run/svff-testbed/loader <<'SH'
@@ -83,20 +71,20 @@ assert_output_has "names the program's deadline" "--program-timeout"
 tool=$(cat /run/svff-testbed/loader-tool.pid)
 assert_within 5 "the wrapper's child (pid $tool) is killed too" not kill -0 "$tool"
 assert_eq "numvfs rolled back" 2 "$(numvfs "$pf0")"
-both_back
+both_back "$pf0"
 
 # a program that takes a minute (a bitstream load) succeeds with the default deadlines
 svff-reconf --pf "$pf0" --numvfs 3 --program /bin/sleep 60 >/run/svff-testbed/first.log 2>&1 &
 first=$!
-wait_until 30 not flock -n "$SVFF_STATE/locks/$pf0.lock" true ||
+wait_until 30 not flock -n "$(pf_lock "$pf0")" true ||
 	fail "the first reconfiguration did not take the PF's lock: $(cat /run/svff-testbed/first.log)"
 assert_svff_exit "a second reconfiguration of the same PF at once" 9 svff-reconf --pf "$pf0" --numvfs 2
 assert_output_has "says another operation holds the lock" "another svff operation holds the lock of '$pf0'"
 wait "$first"
 assert_eq "the first one finished: exit status" 0 "$?"
 assert_eq "numvfs" 3 "$(numvfs "$pf0")"
-both_back
+both_back "$pf0"
 
 assert_svff_exit "JSON progress" 0 svff-reconf --pf "$pf0" --numvfs 2 --json
 assert_output_has "a JSON line per step" '"step":"reattach","seconds":'
-both_back
+both_back "$pf0"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # 92-reconf-undo: svff-reconf undoes exactly what it did. When the detach step fails (a guest
-# ignores the unplug, a process outside libvirt holds a VF, a VF has a record for another
-# domain) numvfs is never written and every other VF is back. A numvfs write stuck in the
+# ignores the unplug, libvirt refuses a device, a process outside libvirt holds a VF, a VF has
+# a record for another domain) numvfs is never written and every other VF is back. A numvfs write stuck in the
 # kernel (a holder svff was told not to see, through the test build's fault switch) holds
 # none of svff's locks: svff-status, svff-reattach of another PF and the start of an
 # unrelated domain each answer within 5 s; once the holder lets go, svff-reattach finishes.
@@ -40,6 +40,13 @@ assert_eq "deaf's record is kept while its unplug is pending" unplug-pending "$(
 virsh -q destroy deaf >/dev/null
 assert_within 10 "deaf's record goes with its domain" eval '[[ $(record_count) == 0 ]]'
 
+step "libvirt refuses a device (the test build asks for one libvirt does not know)"
+SVFF_FAULT_STEP=refuse-detach svff_run svff-reconf --pf "$pf0" --numvfs 2
+assert_eq "svff-reconf when libvirt refuses: exit status" 6 "$SVFF_RC"
+assert_output_has "shows libvirt's refusal" "libvirt refused to detach"
+untouched
+assert_eq "records left" 0 "$(record_count)"
+
 step "a process outside libvirt holds a VF"
 group=$(vf_group "$vf2")
 bash -c "exec 7<>/dev/vfio/$group; exec sleep 600" &
@@ -72,15 +79,15 @@ assert "good's guest kept its VF" guest_has_device good 0000:01:00.0 nvme
 rm -f "$(record_file "$pf0" 0)"
 
 step "a numvfs write stuck in the kernel"
-bash -c "exec 7<>/dev/vfio/$group; exec sleep 600" &
-holder=$!
-assert_within 10 "the fake holder has /dev/vfio/$group open" vfio_held_by "$vf2" "$holder"
+vfio_device_holder "$vf2"
+holder=$HOLDER_PID
+assert_within 10 "the fake holder has $vf2 open as QEMU would" vfio_held_by "$vf2" "$holder"
 SVFF_FAULT_STEP=no-holder-check svff_run svff-reconf --pf "$pf0" --numvfs 2 --release-timeout 5
 assert_eq "svff-reconf exit status with its write stuck" 16 "$SVFF_RC"
 assert_output_has "names the blocked write" "the write of numvfs 0"
 assert_output_has "names the holder" "held by process $holder"
 assert_output_has "says how to finish" "svff-reattach --pf $pf0"
-assert "svff-reconf has exited, its locks are free" flock -n "$SVFF_STATE/locks/$pf0.lock" true
+assert "svff-reconf has exited, its locks are free" flock -n "$(pf_lock "$pf0")" true
 svff_run timeout 5 svff-status
 assert_eq "svff-status answers within 5 s: exit status" 0 "$SVFF_RC"
 assert_output_has "svff-status shows the PF busy" "busy"

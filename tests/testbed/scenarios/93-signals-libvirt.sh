@@ -3,28 +3,14 @@
 # fault switch raises it) and by SIGINT inside the program and inside the detach step; every
 # guest has its VF back, exit 128 + the signal. A guest that acknowledges its unplug late
 # (paused while svff waits) keeps a record until it has let go, then gets its VF back.
-# libvirtd restarted in the middle of a detach, and a domain destroyed in the middle of one,
-# are reported as such; svff-reattach finishes once libvirtd is back.
+# libvirtd restarted in the middle of a detach and of a reattach, and a domain destroyed in
+# the middle of a detach, are reported as such; svff-reattach finishes once libvirtd is back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/svff-lib.sh"
 trap 'undo_manage_pf; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
 pf0=$(pf 0)
-vfs_create "$pf0" 2
-manage_pf "$pf0"
-domain_start web "$(vf "$pf0" 0)@1"
-domain_start db "$(vf "$pf0" 1)@1"
-guest_sees web 0000:01:00.0
-guest_sees db 0000:01:00.0
-
-both_back() {
-	guest_sees web 0000:01:00.0
-	guest_sees db 0000:01:00.0
-	assert_xml_has_alias web ua-web-0
-	assert_xml_has_alias db ua-db-0
-	assert_eq "records left" 0 "$(record_count)"
-	assert "no journal left" not journal_exists "$pf0"
-}
+two_domains_on "$pf0"
 
 # run_bg LOG CMD...: start an svff program in the background; its pid in BG_PID
 run_bg() {
@@ -48,14 +34,14 @@ for step in detach disable program enable; do
 	assert_eq "svff-reconf stopped by SIGTERM before '$step': exit status" 143 "$SVFF_RC"
 	assert_output_has "says it rolled back" "rolling back"
 	assert_eq "numvfs as before" 2 "$(numvfs "$pf0")"
-	both_back
+	both_back "$pf0"
 done
 step "SIGTERM before the last step: the reconfiguration is finished"
 SVFF_FAULT_STEP=term:reattach svff_run svff-reconf --pf "$pf0" --numvfs 3
 assert_eq "svff-reconf interrupted in its last step: exit status" 0 "$SVFF_RC"
 assert_output_has "says it finished" "the reconfiguration was finished"
 assert_eq "numvfs" 3 "$(numvfs "$pf0")"
-both_back
+both_back "$pf0"
 assert_svff_exit "back to 2 VFs" 0 svff-reconf --pf "$pf0" --numvfs 2
 
 step "SIGINT while the program runs"
@@ -67,7 +53,7 @@ assert_eq "svff-reconf stopped by SIGINT: exit status" 130 "$SVFF_RC"
 assert_output_has "the program was stopped" "program '/bin/sleep' was stopped"
 assert "no sleep left behind" not pgrep -f "^/bin/sleep 60"
 assert_eq "numvfs as before" 2 "$(numvfs "$pf0")"
-both_back
+both_back "$pf0"
 
 step "SIGINT while a paused guest holds up the detach; the guest lets go late"
 virsh -q suspend web >/dev/null
@@ -83,7 +69,7 @@ virsh -q resume web >/dev/null
 assert_within 60 "web's guest lets go late" not xml_has_alias web ua-web-0
 assert_eq "web's record is still there" unplug-pending "$(record_phase "$pf0" 0)"
 assert_svff_exit "svff-reattach gives the late VF back" 0 svff-reattach --pf "$pf0"
-both_back
+both_back "$pf0"
 
 step "libvirtd restarted in the middle of a detach"
 virsh -q suspend db >/dev/null
@@ -97,7 +83,18 @@ assert_eq "db's record is kept" unplug-pending "$(record_phase "$pf0" 1)"
 virsh -q resume db >/dev/null
 assert_within 60 "db's guest lets go" not xml_has_alias db ua-db-0
 assert_svff_exit "svff-reattach once libvirtd is back" 0 svff-reattach --pf "$pf0"
-both_back
+both_back "$pf0"
+
+step "libvirtd restarted in the middle of a reattach"
+assert_svff_exit "db's VF leaves" 0 svff-detach --domain db
+run_bg /run/svff-testbed/reattach.log env SVFF_FAULT_STEP=stall-attach svff-reattach --domain db
+assert_within 30 "svff-reattach is about to attach" grep -qF "stalling 8 s" /run/svff-testbed/reattach.log
+systemctl restart libvirtd.service
+finish_bg /run/svff-testbed/reattach.log
+assert_eq "svff-reattach with libvirtd gone: exit status" 6 "$SVFF_RC"
+assert_eq "db's record is kept" reattaching "$(record_phase "$pf0" 1)"
+assert_svff_exit "svff-reattach once libvirtd is back" 0 svff-reattach --pf "$pf0"
+both_back "$pf0"
 
 step "a domain destroyed in the middle of a detach"
 virsh -q suspend web >/dev/null

@@ -476,3 +476,22 @@ guest_probe_answered() { [[ -n $(guest_probe_answer "$1" "$2") ]]; }
 
 # kill background jobs a scenario leaves behind
 trap 'jobs -p | xargs -r kill 2>/dev/null' EXIT
+
+# vfio_device_holder BDF: in the background, a process outside libvirt that opens the VF the
+# way QEMU does (group, container, type1 IOMMU, device fd) and keeps it: with the device fd
+# open, the kernel's removal of the VF (a write of sriov_numvfs) blocks until it lets go.
+# Its pid is in HOLDER_PID. (perl-base is Essential in Debian: no extra package.)
+vfio_device_holder() {
+	local group
+	group=$(vf_group "$1") || fail "$1 has no IOMMU group"
+	perl -e '
+		my ($group, $bdf) = @ARGV;
+		open(my $container, "+<", "/dev/vfio/vfio") or die "container: $!";
+		open(my $g, "+<", "/dev/vfio/$group") or die "group: $!";
+		ioctl($g, 0x3b68, pack("i", fileno($container))) or die "set container: $!";
+		ioctl($container, 0x3b66, 3) or die "set iommu: $!";        # VFIO_TYPE1v2_IOMMU
+		my $fd = ioctl($g, 0x3b6a, $bdf) or die "device fd: $!";     # VFIO_GROUP_GET_DEVICE_FD
+		print "holding $bdf\n";
+		sleep 3600;' "$group" "$1" &
+	HOLDER_PID=$!
+}

@@ -3,6 +3,10 @@
 # Sourced after lib.sh.
 
 SVFF_STATE=/var/lib/svff
+SVFF_RUNTIME=/run/svff
+
+# pf_lock PF: svff's lock file of the PF
+pf_lock() { echo "$SVFF_RUNTIME/locks/$1.lock"; }
 
 # svff_run CMD ARGS...: run an svff program; its stdout and stderr are shown and kept in
 # SVFF_OUT, its exit status in SVFF_RC, its wall time in SVFF_TIME (S.CC)
@@ -80,14 +84,35 @@ print_status() {
 }
 
 # manage_pf PF: the PF as an admin sets it up for svff: listed in /etc/svff/svff.conf (its
-# new VFs are bound to vfio-pci by svff's udev rule), no host driver probing its VFs, and the
-# test bed's site rule that puts a new NVMe VF's secondary controller online (what a QDMA or
-# NIC setup rule would do for its VFs). undo_manage_pf removes all of it.
+# new VFs are bound to vfio-pci by svff's udev rule, and svff keeps host drivers from probing
+# them), and the test bed's site rule that puts a new NVMe VF's secondary controller online
+# (what a QDMA or NIC setup rule would do for its VFs). undo_manage_pf removes all of it.
 manage_pf() {
 	mkdir -p /etc/svff /run/udev/rules.d
-	printf '[%s]\ndriver=vfio-pci\nstart-wait=30\n' "$1" >>/etc/svff/svff.conf
-	write_sysfs 0 "$SYSPCI/$1/sriov_drivers_autoprobe"
+	printf '[%s]\ndriver=vfio-pci\n' "$1" >>/etc/svff/svff.conf
 	site_online_rule
+}
+
+# two_domains_on PF: the PF with 2 VFs, managed by svff; domains web (VF 0) and db (VF 1)
+# running, each guest with its VF at 0000:01:00.0 and nvme bound
+two_domains_on() {
+	vfs_create "$1" 2
+	manage_pf "$1"
+	domain_start web "$(vf "$1" 0)@1"
+	domain_start db "$(vf "$1" 1)@1"
+	guest_sees web 0000:01:00.0
+	guest_sees db 0000:01:00.0
+}
+
+# both_back PF: web and db have their VFs again, at the same guest address with nvme bound;
+# nothing is left recorded and no journal
+both_back() {
+	guest_sees web 0000:01:00.0
+	guest_sees db 0000:01:00.0
+	assert_xml_has_alias web ua-web-0
+	assert_xml_has_alias db ua-db-0
+	assert_eq "records left" 0 "$(record_count)"
+	assert "no journal left" not journal_exists "$1"
 }
 
 undo_manage_pf() {

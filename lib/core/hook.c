@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+
+/* A host device of the starting domain that is a VF slot of a managed PF. */
+struct managed_vf {
+	const struct managed_pf *conf;
+	struct pf_info *pf;
+	unsigned index;
+};
+
+static int find_managed_vf(struct svff_ctx *ctx, const struct svff_conf *conf,
+			   const char *bdf, struct managed_vf *ret)
+{
+	for (size_t i = 0; i < conf->n_pfs; i++) {
+		struct pf_info *pf;
+		unsigned index;
+
+		/*
+		 * A managed PF that is missing now cannot own the device: next one. Only the
+		 * layout: a PF whose numvfs write is blocked must not block this start.
+		 */
+		if (!sysfs_pf_exists(ctx, conf->pfs[i].bdf) ||
+		    sysfs_pf_load_layout(ctx, conf->pfs[i].bdf, &pf) < 0)
+			continue;
+		if (pf_vf_slot(pf, bdf, &index)) {
+			*ret = (struct managed_vf){ .conf = &conf->pfs[i], .pf = pf, .index = index };
+			return 1;
+		}
+		pf_info_free(pf);
+	}
+	return 0;
+}
+
+/*
+ * libvirt runs this hook with the domain locked, and while it runs every client that
+ * lists domains waits: svff-reconf among them, holding the PF's lock. So the hook never
+ * waits for a PF's lock; a start during a reconfiguration fails at once, with what to do.
+ * Held (shared) while the start is recorded, so no operation begins in between.
+ */
+static int lock_pf_for_start(struct svff_ctx *ctx, const struct managed_vf *vf,
+			     const char *domain, int *ret_fd)
+{
+	int r = pf_lock_share(ctx, vf->conf->bdf, ret_fd);
+
+	if (r != -EBUSY)
+		return r;
+	return log_errno(ctx, -EBUSY,
+			 "PF '%s' is being reconfigured (or its VFs moved) by svff; domain '%s' "
+			 "was not started, so that libvirtd is not held up: start it again when "
+			 "svff is done (svff-status shows it)",
+			 vf->conf->bdf, domain);
+}
+
+static int save_assignment(struct svff_ctx *ctx, const char *name, const char *uuid,
+			   const struct managed_vf *vf, const struct hostdev *dev)
+{
+	struct record record = { .vf_index = vf->index, .phase = PHASE_ASSIGNED,
+				 .device = *dev };
+
+	snprintf(record.pf, sizeof(record.pf), "%s", vf->pf->bdf);
+	snprintf(record.vf_bdf, sizeof(record.vf_bdf), "%s", dev->source_bdf);
+	snprintf(record.domain_uuid, sizeof(record.domain_uuid), "%s", uuid);
+	snprintf(record.domain_name, sizeof(record.domain_name), "%s", name);
+	return record_save(ctx, STORE_ASSIGNED, &record);
+}
+
+static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
+		      struct managed_vf *vf, const struct hostdev *dev)
+{
+	_cleanup_close_ int pf_lock = -EBADF;
+	int r = lock_pf_for_start(ctx, vf, name, &pf_lock);
+
+	if (r < 0)
+		return r;
+	/* Read again: a reconfiguration may have just changed numvfs. */
+	pf_info_free(vf->pf);
+	vf->pf = NULL;
+	r = sysfs_pf_load(ctx, vf->conf->bdf, &vf->pf);
+	if (r < 0)
+		return r;
+	if (vf->index >= vf->pf->numvfs)
+		return log_errno(ctx, -ENXIO,
+				 "domain '%s' needs VF %u (%s) of PF '%s', which has only %u VFs "
+				 "now; raise sriov_numvfs or change the domain",
+				 name, vf->index, dev->source_bdf, vf->pf->bdf, vf->pf->numvfs);
+	if (!dev->managed) {
+		r = sysfs_bind_driver(ctx, dev->source_bdf, vf->conf->driver,
+				      deadline_from_now(ctx, vf->conf->bdf, DEADLINE_RELEASE));
+		if (r < 0)
+			return r;
+	}
+	return save_assignment(ctx, name, uuid, vf, dev);
+}
+
+static int hook_prepare(struct svff_ctx *ctx, const struct svff_conf *conf, const char *name,
+			const char *uuid, const struct hostdev *devs, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct managed_vf vf = { 0 };
+
+		if (!find_managed_vf(ctx, conf, devs[i].source_bdf, &vf))
+			continue;
+		r = prepare_vf(ctx, name, uuid, &vf, &devs[i]);
+		pf_info_free(vf.pf);
+	}
+	return r;
+}
+
+/*
+ * A record of records/ goes only under its PF's lock. While an operation holds it, the
+ * record stays: that operation finds the domain stopped and says so.
+ */
+static int drop_record(struct svff_ctx *ctx, const char *store, const struct record *record)
+{
+	_cleanup_close_ int pf_lock = -EBADF;
+	int r = 0;
+
+	if (strcmp(store, STORE_RECORDS) == 0)
+		r = pf_lock_share(ctx, record->pf, &pf_lock);
+	if (r == -EBUSY) {
+		log_warning(ctx, "domain '%s' stopped while svff works on PF '%s'; the record of "
+			    "its VF %u is kept", record->domain_name, record->pf,
+			    record->vf_index);
+		return 0;
+	}
+	if (r == 0 && record->phase != PHASE_ASSIGNED)
+		log_info(ctx, "domain stopped: pending reattach of VF %u of PF '%s' dropped",
+			 record->vf_index, record->pf);
+	return r < 0 ? r : record_remove(ctx, store, record);
+}
+
+/* Drop what names the stopped domain from one store; persistent config is not touched. */
+static int drop_domain_records(struct svff_ctx *ctx, const char *store, const char *uuid)
+{
+	struct record **records;
+	size_t n;
+	int r = records_load_all(ctx, store, &records, &n), result = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(records[i]->domain_uuid, uuid) == 0 &&
+		    drop_record(ctx, store, records[i]) < 0)
+			result = -EIO;
+	records_free(records, n);
+	return r < 0 ? r : result;
+}
+
+static int hook_release(struct svff_ctx *ctx, const char *uuid)
+{
+	int r = drop_domain_records(ctx, STORE_ASSIGNED, uuid);
+
+	int s = drop_domain_records(ctx, STORE_RECORDS, uuid);
+
+	return r < 0 ? r : s;
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && strcmp(a, b) == 0;
+}
+
+/* The state lock of assigned/: held for a moment, never while libvirt is called. */
+static int lock_assignments(struct svff_ctx *ctx, int *ret_fd)
+{
+	return lock_wait(ctx, "assigned", deadline_from_now(ctx, NULL, DEADLINE_RELEASE), ret_fd);
+}
+
+/* Whether a host device is, or could become, a VF of any SR-IOV PF of this host. */
+static bool any_vf_slot(struct svff_ctx *ctx, const struct hostdev *devs, size_t n)
+{
+	char(*pfs)[SVFF_BDF_SIZE] = NULL;
+	size_t n_pfs = 0;
+	bool found = false;
+
+	if (sysfs_pf_list(ctx, &pfs, &n_pfs) < 0)
+		return n > 0;
+	for (size_t p = 0; !found && p < n_pfs; p++) {
+		_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+		unsigned index;
+
+		if (sysfs_pf_load_layout(ctx, pfs[p], &pf) < 0)
+			continue;
+		for (size_t i = 0; !found && i < n; i++)
+			found = pf_vf_slot(pf, devs[i].source_bdf, &index);
+	}
+	free(pfs);
+	return found;
+}
+
+static bool uses_managed_vf(struct svff_ctx *ctx, const struct svff_conf *conf,
+			    const struct hostdev *devs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct managed_vf vf = { 0 };
+
+		if (find_managed_vf(ctx, conf, devs[i].source_bdf, &vf)) {
+			pf_info_free(vf.pf);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * svff.conf cannot be read (reported with its file and line): a domain that may use a
+ * managed VF fails closed; any other has nothing to do with svff and starts.
+ */
+static int broken_conf(struct svff_ctx *ctx, bool prepare, const char *name, int error,
+		       const struct hostdev *devs, size_t n)
+{
+	if (prepare && any_vf_slot(ctx, devs, n))
+		return log_errno(ctx, error,
+				 "domain '%s' has an SR-IOV VF and svff.conf cannot be read; it "
+				 "starts once the file is fixed",
+				 name);
+	log_warning(ctx, "svff.conf cannot be read; domain '%s' has no SR-IOV VF, so svff lets "
+		    "it %s", name, prepare ? "start" : "stop");
+	return 0;
+}
+
+static int hook_run(struct svff_ctx *ctx, bool prepare, const char *name, const char *uuid,
+		    const struct hostdev *devs, size_t n)
+{
+	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
+	_cleanup_close_ int lock_fd = -EBADF;
+	int r = conf_load(ctx, ctx->conf_file, &conf);
+
+	if (r < 0)
+		return broken_conf(ctx, prepare, name, r, devs, n);
+	/* Nothing of svff's is touched for a domain that has no managed VF. */
+	if (conf->n_pfs == 0 || (prepare && !uses_managed_vf(ctx, conf, devs, n)))
+		return 0;
+	r = state_prepare(ctx);
+	if (r == 0)
+		r = lock_assignments(ctx, &lock_fd);
+	if (r >= 0)
+		r = prepare ? hook_prepare(ctx, conf, name, uuid, devs, n) : hook_release(ctx, uuid);
+	return r;
+}
+
+_public_ int svff_hook_qemu(struct svff_ctx *ctx, const char *operation,
+			    const char *sub_operation, const char *xml, size_t xml_size)
+{
+	char name[256], uuid[37];
+	struct hostdev *devs = NULL;
+	size_t n = 0;
+	bool prepare = is(operation, "prepare") && is(sub_operation, "begin");
+	bool release = is(operation, "release") && is(sub_operation, "end");
+	int r;
+
+	if (!prepare && !release)
+		return 0; /* migrate, restore, reconnect and the rest: nothing to do, nothing to say */
+	if (xml_domain_parse(xml, xml_size, name, uuid, &devs, &n) < 0)
+		return log_errno(ctx, -EBADMSG,
+				 "the domain XML on standard input is malformed or too large; "
+				 "the hook is run by libvirt with the domain XML on stdin");
+	r = hook_run(ctx, prepare, name, uuid, devs, n);
+	hostdevs_free(devs, n);
+	return r < 0 ? r : 0;
+}

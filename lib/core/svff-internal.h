@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <libudev.h>
+
+#include "macro.h"
+#include "svff.h"
+
+struct svff_ctx {
+	int refcount;
+	char *program;
+	char *state_dir;
+	char *runtime_dir;
+	char *connect_uri;
+	char *proc_root;
+	char *conf_file;
+	unsigned timeout_ms[3]; /* by enum deadline_kind; 0: from svff.conf or the default */
+	bool dry_run;
+	bool json;
+	char *fault_step;
+	enum svff_mode mode;
+	enum svff_log_level max_level;
+	svff_log_fn log_fn;
+	void *log_userdata;
+	pthread_mutex_t log_lock;
+	struct udev *udev;
+	volatile sig_atomic_t interrupt_signal;
+	volatile sig_atomic_t interrupt_count;
+	sig_atomic_t interrupt_count_seen;
+	bool finishing; /* rolling back or giving VFs back: an interruption does not stop it */
+};
+
+/* log.c: each failure is logged once, by the caller that knows the most. */
+void svff_log(struct svff_ctx *ctx, enum svff_log_level level, const char *fmt, ...)
+	_printf_(3, 4);
+int svff_log_errno(struct svff_ctx *ctx, int error, const char *fmt, ...) _printf_(3, 4);
+#define log_error(ctx, ...) svff_log(ctx, SVFF_LOG_ERR, __VA_ARGS__)
+#define log_warning(ctx, ...) svff_log(ctx, SVFF_LOG_WARNING, __VA_ARGS__)
+#define log_info(ctx, ...) svff_log(ctx, SVFF_LOG_INFO, __VA_ARGS__)
+#define log_debug(ctx, ...) svff_log(ctx, SVFF_LOG_DEBUG, __VA_ARGS__)
+/* Log at error level and return the (negative) error, for "return log_errno(...)". */
+#define log_errno(ctx, error, ...) svff_log_errno(ctx, error, __VA_ARGS__)
+
+/* time.c */
+typedef unsigned long long usec_t;
+usec_t now_usec(void);
+double seconds_since(usec_t start);
+/* Sleep for a short poll interval; only for polls that have a deadline. */
+void poll_pause(void);
+
+/* interrupt.c: safe points. */
+/* The signal that asked svff to stop, unless it is finishing; 0 to go on. */
+int svff_interrupted(struct svff_ctx *ctx);
+/* Called by every wait: after another signal, say what is being waited for. */
+void interrupt_say_waiting(struct svff_ctx *ctx, const char *what);
+
+/* deadline.c: each kind of wait has its own deadline, named alike everywhere. */
+enum deadline_kind {
+	DEADLINE_RELEASE, /* a guest letting go of a VF; numvfs 0; a bind */
+	DEADLINE_READY,   /* new VFs there, bound, udev done; numvfs N */
+	DEADLINE_PROGRAM, /* svff-reconf's --program */
+};
+unsigned deadline_seconds(struct svff_ctx *ctx, const char *pf, enum deadline_kind kind);
+usec_t deadline_from_now(struct svff_ctx *ctx, const char *pf, enum deadline_kind kind);
+/* "--ready-timeout" and "ready-timeout": what the user sets it with */
+const char *deadline_option(enum deadline_kind kind);
+
+/* bdf.c */
+bool bdf_is_valid(const char *bdf);
+
+/* sysfs.c: PCI and SR-IOV attributes, through libudev. */
+struct vf_info {
+	unsigned index;
+	char bdf[SVFF_BDF_SIZE];
+	char driver[64]; /* "" when unbound */
+	int iommu_group; /* -1 when none */
+};
+
+struct pf_info {
+	char bdf[SVFF_BDF_SIZE];
+	char driver[64];
+	unsigned totalvfs;
+	unsigned numvfs;
+	unsigned offset; /* routing ID of VF n: the PF's + offset + n * stride */
+	pid_t busy_writer; /* > 0: a numvfs write by this process is blocked; numvfs unknown */
+	unsigned busy_numvfs;
+	unsigned stride;
+	size_t n_vfs;
+	struct vf_info *vfs;
+};
+
+/* -EBUSY (logged) while a numvfs write of the PF is blocked: reading numvfs would block. */
+int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
+/* Driver, totalvfs, offset and stride only: never blocks, not even then. */
+int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
+bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf);
+void pf_info_free(struct pf_info *pf);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pf_info *, pf_info_free);
+int sysfs_pf_list(struct svff_ctx *ctx, char (**ret_bdfs)[SVFF_BDF_SIZE], size_t *ret_n);
+int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE],
+		    unsigned *ret_index);
+const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf);
+const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned index);
+int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index);
+int sysfs_bind_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
+		      usec_t deadline);
+int sysfs_write_attr(const char *path, const char *value);
+
+/* monitor.c: udev events instead of sleeps. */
+int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
+		      usec_t deadline);
+bool sysfs_has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver);
+
+/* numvfs.c: sriov_numvfs is written by a child that holds nothing of svff's. */
+struct numvfs_writer {
+	pid_t pid;
+	unsigned numvfs;
+};
+int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline,
+		 pid_t *ret_pid);
+/* 1 when a write of the PF's numvfs is still under way (ret filled), else 0. */
+int numvfs_writer_find(struct svff_ctx *ctx, const char *pf, struct numvfs_writer *ret);
+
+/* ready.c: a VF goes to a guest only when it is ready. */
+struct ready_watch {
+	struct udev_monitor *kernel;
+	struct udev_monitor *udev;
+	struct _GHashTable *devices; /* BDF -> the sequence numbers of its events */
+};
+/* Begun before numvfs changes: every event of the new VFs is then seen. */
+int ready_watch_begin(struct svff_ctx *ctx, struct ready_watch *ret_watch);
+void ready_watch_end(struct ready_watch *watch);
+int vfs_wait_ready(struct svff_ctx *ctx, struct ready_watch *watch, const char *pf,
+		   unsigned numvfs, usec_t deadline);
+int vf_wait_ready(struct svff_ctx *ctx, const char *pf, const char *bdf, usec_t deadline);
+void configured_driver(struct svff_ctx *ctx, const char *pf, char *buf, size_t size);
+
+/* holder.c: who has /dev/vfio/N open. */
+int vfio_group_holder(struct svff_ctx *ctx, int group, pid_t *ret_pid);
+int vfio_wait_released(struct svff_ctx *ctx, int group, usec_t deadline);
+/* -ETXTBSY, naming the process, when any VF of the PF is held: numvfs must not change. */
+int pf_check_not_held(struct svff_ctx *ctx, const struct pf_info *pf);
+
+/* xml.c: domain and device XML, through libxml2. */
+struct hostdev {
+	char source_bdf[SVFF_BDF_SIZE];
+	char guest_address[SVFF_BDF_SIZE]; /* "" when libvirt has not placed it */
+	char alias[128];                   /* "" when none */
+	bool is_interface;                 /* <interface type='hostdev'> */
+	bool managed;
+	char *xml; /* the device element, as libvirt gave it */
+};
+
+int xml_domain_hostdevs(const char *domain_xml, struct hostdev **ret_devs, size_t *ret_n);
+int xml_domain_parse(const char *xml, size_t size, char ret_name[256], char ret_uuid[37],
+		     struct hostdev **ret_devs, size_t *ret_n);
+void hostdevs_free(struct hostdev *devs, size_t n);
+int xml_device_parse(const char *device_xml, struct hostdev *ret_dev);
+int xml_device_for_attach(const char *device_xml, const char *source_bdf, char **ret_xml);
+const struct hostdev *hostdevs_find_source(const struct hostdev *devs, size_t n,
+					   const char *bdf);
+
+/* state.c: one record per (PF, VF index), written ahead of each action. */
+enum phase {
+	PHASE_DETACHING,
+	PHASE_DETACHED,
+	PHASE_REATTACHING,
+	PHASE_ASSIGNED, /* in assigned/: the domain was started with this VF */
+	PHASE_LOST,     /* the VF vanished under a running domain; give it back when it returns */
+	PHASE_PAUSING,  /* the domain's QEMU is asked to let go of the VF, keeping the guest's device */
+	PHASE_PAUSED,   /* the guest keeps a paused device; QEMU holds nothing of the host VF */
+	PHASE_RESUMING, /* QEMU is given the VF back */
+	PHASE_UNPLUG_PENDING, /* the guest has not let go yet; QEMU may still remove it later */
+	PHASE_NOT_READY,      /* detached; its VF exists again but is not ready for the guest */
+	_PHASE_MAX,
+};
+
+struct record {
+	char pf[SVFF_BDF_SIZE];
+	unsigned vf_index;
+	char vf_bdf[SVFF_BDF_SIZE]; /* the VF's address when it was detached */
+	char domain_uuid[37];
+	char domain_name[256];
+	unsigned domain_id; /* libvirt's ID of the domain's run when recorded; 0: unknown */
+	enum phase phase;
+	struct hostdev device; /* guest address, alias and the XML to reattach */
+	int iommu_group;       /* of the VF now; found at run time, never saved */
+};
+
+const char *phase_to_string(enum phase phase);
+int state_prepare(struct svff_ctx *ctx);
+/*
+ * Records to act on live in records/ and the journal in reconf/, under the state
+ * directory; what the hook saw domains start with (assigned/) and the locks (locks/) are
+ * runtime state, under the runtime directory.
+ */
+#define STORE_RECORDS "records"
+#define STORE_ASSIGNED "assigned"
+#define STORE_LOCKS "locks"
+#define STORE_JOURNAL "reconf"
+/* The directory of a store: "DIR/STORE". */
+void store_path(const struct svff_ctx *ctx, const char *store, char *buf, size_t size);
+int record_save(struct svff_ctx *ctx, const char *store, const struct record *record);
+int record_load(struct svff_ctx *ctx, const char *store, const char *pf, unsigned vf_index,
+		struct record **ret_record);
+int record_remove(struct svff_ctx *ctx, const char *store, const struct record *record);
+int records_load_all(struct svff_ctx *ctx, const char *store, struct record ***ret_records,
+		     size_t *ret_n);
+void record_free(struct record *record);
+void records_free(struct record **records, size_t n);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct record *, record_free);
+int record_serialize(const struct record *record, char **ret_text);
+int record_parse(const char *text, size_t size, struct record **ret_record);
+
+/* lock.c */
+enum lock_scope {
+	LOCK_SCOPE_ONE_PF,  /* the global lock shared, then the PF's exclusively */
+	LOCK_SCOPE_ALL_PFS, /* the global lock exclusively */
+};
+struct op_lock {
+	int global_fd;
+	size_t n_pf_fds;
+	int pf_fds[32];
+};
+int op_lock_acquire(struct svff_ctx *ctx, enum lock_scope scope, const char *pf,
+		    struct op_lock *ret_lock);
+void op_lock_release(struct op_lock *lock);
+int pf_lock_share(struct svff_ctx *ctx, const char *pf, int *ret_fd);
+int lock_wait(struct svff_ctx *ctx, const char *name, usec_t deadline, int *ret_fd);
