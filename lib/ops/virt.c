@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -184,13 +185,27 @@ static bool no_such_domain(void)
 	return error && error->code == VIR_ERR_NO_DOMAIN;
 }
 
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" or 32 hex digits: what libvirt takes as a UUID. */
+static bool looks_like_uuid(const char *text)
+{
+	size_t digits = 0;
+
+	for (const char *c = text; *c; c++) {
+		if (isxdigit((unsigned char)*c))
+			digits++;
+		else if (*c != '-')
+			return false;
+	}
+	return digits == 32;
+}
+
 /* -ESRCH quietly when libvirt has no such domain; -EREMOTEIO when it cannot say. */
 int virt_lookup_domain(struct svff_ctx *ctx, struct virt *virt, const char *name_or_uuid,
 		       virDomainPtr *ret_dom)
 {
 	virDomainPtr dom = virDomainLookupByName(virt->conn, name_or_uuid);
 
-	if (!dom && no_such_domain())
+	if (!dom && no_such_domain() && looks_like_uuid(name_or_uuid))
 		dom = virDomainLookupByUUIDString(virt->conn, name_or_uuid);
 	if (!dom)
 		return no_such_domain() && !virt->closed ? -ESRCH : -EREMOTEIO;

@@ -10,6 +10,7 @@
 
 #include "child.h"
 #include "ops.h"
+#include "virt.h"
 #include "program.h"
 #include "test-util.h"
 #include "test-mock.h"
@@ -284,6 +285,26 @@ START_TEST(interrupted_reconfiguration_undoes_what_ran)
 }
 END_TEST
 
+START_TEST(unknown_domain_is_no_domain_not_a_libvirt_failure)
+{
+	struct virt *virt = NULL;
+	virDomainPtr dom = NULL;
+
+	use_test_driver();
+	ck_assert_int_eq(virt_open(ctx, &virt), 0);
+	ck_assert_int_eq(virt_lookup_domain(ctx, virt, "no-such-vm", &dom), -ESRCH);
+	ck_assert_int_eq(virt_lookup_domain(ctx, virt, "2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e999", &dom),
+			 -ESRCH);
+	ck_assert_int_eq(virt_lookup_domain(ctx, virt, "test", &dom), 0);
+	virDomainFree(dom);
+	/* the test driver's domain by its UUID */
+	ck_assert_int_eq(virt_lookup_domain(ctx, virt, "6695eb01-f6a4-8304-79aa-97f2502e193f", &dom),
+			 0);
+	virDomainFree(dom);
+	virt_close(virt);
+}
+END_TEST
+
 START_TEST(pf_without_driver_is_refused_before_anything_changes)
 {
 	struct svff_reconf_request request = { .pf = "0000:04:00.0", .numvfs = 2 };
@@ -385,6 +406,7 @@ int main(void)
 	tcase_add_test(tc, missing_program_is_refused_before_anything_runs);
 	tcase_add_test(tc, pf_without_driver_is_refused_before_anything_changes);
 	tcase_add_test(tc, vf_held_outside_libvirt_stops_it_before_anything_changes);
+	tcase_add_test(tc, unknown_domain_is_no_domain_not_a_libvirt_failure);
 	tcase_add_test(tc, failed_program_restores_the_numvfs_it_changed);
 	tcase_add_test(tc, interrupted_reconfiguration_undoes_what_ran);
 	tcase_add_test(tc, numvfs_is_written_by_a_child);
