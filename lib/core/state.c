@@ -43,12 +43,14 @@ static int phase_from_string(const char *text, enum phase *ret)
 }
 
 /* Why svff must not use this directory, or NULL: it is svff's own. */
-static const char *untrusted_because(const char *path, char *buf, size_t size)
+static const char *untrusted_because(const char *path, bool create, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
 
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+	if (!create && lstat(path, &st) < 0 && errno == ENOENT)
+		return NULL; /* nothing there to trust or not */
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
 		snprintf(buf, size, "cannot be created: %s", strerror(errno));
 		return buf;
 	}
@@ -69,17 +71,17 @@ static const char *untrusted_because(const char *path, char *buf, size_t size)
 			 (unsigned)(st.st_mode & 07777));
 		return buf;
 	}
-	if (access(path, W_OK) < 0) {
+	if (create && access(path, W_OK) < 0) {
 		snprintf(buf, size, "is not writable: %s", strerror(errno));
 		return buf;
 	}
 	return NULL;
 }
 
-static int check_dir(struct svff_ctx *ctx, const char *what, const char *path)
+static int check_dir(struct svff_ctx *ctx, const char *what, const char *path, bool create)
 {
 	char why[256];
-	const char *reason = untrusted_because(path, why, sizeof(why));
+	const char *reason = untrusted_because(path, create, why, sizeof(why));
 
 	if (!reason)
 		return 0;
@@ -100,15 +102,23 @@ int state_prepare(struct svff_ctx *ctx)
 	static const char *const stores[] = { STORE_RECORDS, STORE_JOURNAL, STORE_ASSIGNED,
 					      STORE_LOCKS };
 	char path[PATH_MAX];
-	int r = check_dir(ctx, "state directory", ctx->state_dir);
+	int r = check_dir(ctx, "state directory", ctx->state_dir, true);
 
 	if (r == 0)
-		r = check_dir(ctx, "runtime directory", ctx->runtime_dir);
+		r = check_dir(ctx, "runtime directory", ctx->runtime_dir, true);
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(stores); i++) {
 		store_path(ctx, stores[i], path, sizeof(path));
-		r = check_dir(ctx, "state directory", path);
+		r = check_dir(ctx, "state directory", path, true);
 	}
 	return r;
+}
+
+/* For readers (svff-status): what exists must be trustworthy; nothing is created. */
+int state_verify(struct svff_ctx *ctx)
+{
+	int r = check_dir(ctx, "state directory", ctx->state_dir, false);
+
+	return r < 0 ? r : check_dir(ctx, "runtime directory", ctx->runtime_dir, false);
 }
 
 static void record_file_name(const char *pf, unsigned vf_index, char *buf, size_t size)

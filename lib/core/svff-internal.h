@@ -193,6 +193,7 @@ struct record {
 
 const char *phase_to_string(enum phase phase);
 int state_prepare(struct svff_ctx *ctx);
+int state_verify(struct svff_ctx *ctx);
 /*
  * Records to act on live in records/ and the journal in reconf/, under the state
  * directory; what the hook saw domains start with (assigned/) and the locks (locks/) are

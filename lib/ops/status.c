@@ -244,7 +244,9 @@ _public_ int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *
 	struct status st = { 0 };
 	int r, records;
 
-	r = load_pfs(ctx, pf, &st);
+	r = state_verify(ctx);
+	if (r == 0)
+		r = load_pfs(ctx, pf, &st);
 	if (r < 0) {
 		status_done(&st);
 		return r;

@@ -10,7 +10,9 @@
 # sets sriov_drivers_autoprobe as svff.conf says before VFs appear.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/svff-lib.sh"
-trap 'restore_state_dir; undo_manage_pf; jobs -p | xargs -r kill 2>/dev/null' EXIT
+# PF 1 goes to a guest whole: its NVMe controller's flexible resources must be given to
+# its VFs again before another scenario enables them (see pf_release_flexible)
+trap 'restore_state_dir; undo_manage_pf; rm -f "/run/svff-testbed/flexible-released-$pf1"; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
 pf0=$(pf 0)
 pf1=$(pf 1)
