@@ -19,7 +19,7 @@ void fault_stall(struct svff_ctx *ctx, const char *kind, const char *step)
 {
 	if (!fault_is(ctx, kind, step))
 		return;
-	log_info(ctx, "test build: stalling 8 s at step '%s'", step ? step : kind);
-	for (int i = 0; i < 40 && !svff_interrupted(ctx); i++)
+	log_info(ctx, "test build: stalling 12 s at step '%s'", step ? step : kind);
+	for (int i = 0; i < 60 && !svff_interrupted(ctx); i++)
 		usleep(200000);
 }

@@ -88,7 +88,7 @@ both_back "$pf0"
 step "libvirtd restarted in the middle of a reattach"
 assert_svff_exit "db's VF leaves" 0 svff-detach --domain db
 run_bg /run/svff-testbed/reattach.log env SVFF_FAULT_STEP=stall-attach svff-reattach --domain db
-assert_within 30 "svff-reattach is about to attach" grep -qF "stalling 8 s" /run/svff-testbed/reattach.log
+assert_within 30 "svff-reattach is about to attach" grep -qF "test build: stalling" /run/svff-testbed/reattach.log
 systemctl restart libvirtd.service
 finish_bg /run/svff-testbed/reattach.log
 assert_eq "svff-reattach with libvirtd gone: exit status" 6 "$SVFF_RC"

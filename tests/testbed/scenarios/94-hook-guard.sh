@@ -2,7 +2,8 @@
 # 94-hook-guard: the libvirt hook never holds libvirtd up and stays out of what is not
 # svff's business. (a) `virsh start` of a domain with a VF of the PF, racing a real
 # svff-reconf held at each of its steps (the test build's stall switch), fails at once with
-# svff's message while `virsh list` answers within 2 s; afterwards it starts. (b) With a
+# svff's message, without waiting for it, while `virsh list` answers within 2 s; afterwards
+# it starts. (b) With a
 # broken svff.conf, a domain passing through a device that is no VF (the second NVMe
 # controller) starts, with a warning in the journal; one with a managed VF does not, told
 # the file and line. (c) A world-writable or symlinked state directory is refused by every
@@ -31,12 +32,13 @@ restore_state_dir() {
 	return 0
 }
 
-# start_fails_fast NAME TEXT: virsh start NAME fails within 3 s with TEXT in its message
+# start_fails_fast NAME TEXT: virsh start NAME fails with TEXT in its message, within 6 s: a
+# hook that waited for the reconfiguration held at a step (12 s) would take longer
 start_fails_fast() {
 	local t0 out
 	t0=$(now)
-	if out=$(timeout 20 virsh start "$1" 2>&1); then fail "$1 started"; fi
-	assert "virsh start $1 failed at once ($(elapsed "$t0")s)" test $(($(now) - t0)) -lt 300
+	if out=$(timeout 60 virsh start "$1" 2>&1); then fail "$1 started"; fi
+	assert "virsh start $1 failed at once ($(elapsed "$t0")s)" test $(($(now) - t0)) -lt 600
 	assert "the message says: $2" grep -qF "$2" <<<"$out"
 }
 
@@ -57,7 +59,7 @@ for stage in plan detach disable program enable reattach; do
 		>/run/svff-testbed/race.log 2>&1 &
 	reconf=$!
 	assert_within 60 "svff-reconf is held at '$stage'" \
-		grep -qF "stalling 8 s at step '$stage'" /run/svff-testbed/race.log
+		grep -qF "at step '$stage'" /run/svff-testbed/race.log
 	start_fails_fast c "PF '$pf0' is being reconfigured"
 	list_answers
 	wait "$reconf"
