@@ -16,16 +16,15 @@ bool sysfs_has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver)
 	return bound && strcmp(bound, driver) == 0;
 }
 
-static struct udev_monitor *pci_monitor(struct svff_ctx *ctx)
+/* PCI events from "kernel" or "udev" (the latter once udev has finished with them). */
+struct udev_monitor *pci_monitor(struct svff_ctx *ctx, const char *source)
 {
-	/*
-	 * Kernel events, not udev's: the driver link is what counts, and inside a udev
-	 * rule udev holds back later events of the device it is working on.
-	 */
-	struct udev_monitor *monitor = udev_monitor_new_from_netlink(ctx->udev, "kernel");
+	struct udev_monitor *monitor = udev_monitor_new_from_netlink(ctx->udev, source);
 
 	if (!monitor)
 		return NULL;
+	/* Many VFs at once must not overflow the socket: a lost event would read as busy. */
+	udev_monitor_set_receive_buffer_size(monitor, 16 * 1024 * 1024);
 	if (udev_monitor_filter_add_match_subsystem_devtype(monitor, "pci", NULL) < 0 ||
 	    udev_monitor_enable_receiving(monitor) < 0)
 		return udev_monitor_unref(monitor);
@@ -56,7 +55,11 @@ static int wait_for_event(struct udev_monitor *monitor, usec_t deadline)
 int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		      usec_t deadline)
 {
-	_cleanup_(udev_monitor_unrefp) struct udev_monitor *monitor = pci_monitor(ctx);
+	/*
+	 * Kernel events, not udev's: the driver link is what counts, and inside a udev
+	 * rule udev holds back later events of the device it is working on.
+	 */
+	_cleanup_(udev_monitor_unrefp) struct udev_monitor *monitor = pci_monitor(ctx, "kernel");
 	int r;
 
 	if (!monitor)

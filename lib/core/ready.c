@@ -22,20 +22,6 @@ struct device_events {
 	unsigned long long udev_seqnum;   /* of the last event udev finished */
 };
 
-static struct udev_monitor *pci_monitor(struct svff_ctx *ctx, const char *source)
-{
-	struct udev_monitor *monitor = udev_monitor_new_from_netlink(ctx->udev, source);
-
-	if (!monitor)
-		return NULL;
-	/* Many VFs at once must not overflow the socket: a lost event would read as busy. */
-	udev_monitor_set_receive_buffer_size(monitor, 16 * 1024 * 1024);
-	if (udev_monitor_filter_add_match_subsystem_devtype(monitor, "pci", NULL) < 0 ||
-	    udev_monitor_enable_receiving(monitor) < 0)
-		return udev_monitor_unref(monitor);
-	return monitor;
-}
-
 int ready_watch_begin(struct svff_ctx *ctx, struct ready_watch *ret_watch)
 {
 	struct ready_watch watch = { 0 };

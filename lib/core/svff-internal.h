@@ -114,6 +114,7 @@ int sysfs_write_attr(const char *path, const char *value);
 int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		      usec_t deadline);
 bool sysfs_has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver);
+struct udev_monitor *pci_monitor(struct svff_ctx *ctx, const char *source);
 
 /* numvfs.c: sriov_numvfs is written by a child that holds nothing of svff's. */
 struct numvfs_writer {
