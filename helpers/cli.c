@@ -270,7 +270,9 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli *re
 #ifdef SVFF_FAULT_INJECTION
 				       .fault_step = secure_getenv("SVFF_FAULT_STEP"),
 #endif
-				       .conf_file = secure_getenv("SVFF_CONF_FILE") } };
+				       .conf_file = secure_getenv("SVFF_CONF_FILE"),
+				       .journal = true,
+				       .journal_stream = secure_getenv("JOURNAL_STREAM") } };
 	int opt, done;
 
 	if (spec->reconf && split_program(&argc, argv, &cli) < 0) {

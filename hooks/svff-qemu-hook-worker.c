@@ -3,12 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <syslog.h>
-
-#include "journal-log.h"
 #include <string.h>
 
 #include "hook-gate.h"
+#include "stderr-log.h"
 #include "svff.h"
 
 #define PROGRAM "svff-qemu-hook"
@@ -16,7 +14,7 @@
 int main(int argc, char **argv)
 {
 	struct svff_config config = { .program = PROGRAM, .max_level = SVFF_LOG_INFO,
-				      .log_fn = log_to_journal,
+				      .log_fn = log_to_stderr, .journal = true,
 				      .log_userdata = (void *)PROGRAM,
 				      .state_dir = secure_getenv("SVFF_STATE_DIR"),
 				      .runtime_dir = secure_getenv("SVFF_RUNTIME_DIR"),
@@ -30,9 +28,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: run by svff's libvirt hook only\n", PROGRAM);
 		return SVFF_EXIT_USAGE;
 	}
-	r = hook_gate_read_input(&xml, &size);
-	if (r == 0)
-		openlog(PROGRAM, LOG_PID, LOG_DAEMON);
+	/* Unread, or too large: the hook says the XML is malformed or too large. */
+	hook_gate_read_input(&xml, &size);
 	r = svff_ctx_new(&config, &ctx);
 	if (r == 0)
 		r = svff_hook_qemu(ctx, argv[2], argv[3], xml, size);

@@ -53,6 +53,13 @@ struct svff_config {
 	enum svff_mode mode;       /* how svff_detach takes VFs from their domains */
 	svff_log_fn log_fn;        /* NULL: errors and warnings to stderr, progress to stdout */
 	void *log_userdata;
+	/* Every message also to the journal, with the fields of svff-journal(7). */
+	bool journal;
+	/*
+	 * $JOURNAL_STREAM, or NULL: "DEVICE:INODE" of the stream a systemd unit's stdout or
+	 * stderr is connected to. Such a stream does not get again what the journal took.
+	 */
+	const char *journal_stream;
 };
 
 /* What an operation applies to: exactly one of the three, or none for "everything". */

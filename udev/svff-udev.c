@@ -6,10 +6,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <syslog.h>
 
-#include "journal-log.h"
-
+#include "stderr-log.h"
 #include "svff.h"
 
 #define PROGRAM "svff-udev"
@@ -17,7 +15,7 @@
 int main(int argc, char **argv)
 {
 	struct svff_config config = { .program = PROGRAM, .max_level = SVFF_LOG_INFO,
-				      .log_fn = log_to_journal,
+				      .log_fn = log_to_stderr, .journal = true,
 				      .log_userdata = (void *)PROGRAM,
 				      .state_dir = secure_getenv("SVFF_STATE_DIR"),
 				      .runtime_dir = secure_getenv("SVFF_RUNTIME_DIR"),
@@ -31,7 +29,6 @@ int main(int argc, char **argv)
 			"in the environment (see svff-udev(8))\n", PROGRAM);
 		return SVFF_EXIT_USAGE;
 	}
-	openlog(PROGRAM, LOG_PID, LOG_DAEMON);
 	r = svff_ctx_new(&config, &ctx);
 	if (r == 0)
 		r = svff_udev_event(ctx, secure_getenv("ACTION"), secure_getenv("PCI_SLOT_NAME"), pf);

@@ -40,6 +40,9 @@ _public_ int svff_ctx_new(const struct svff_config *config, struct svff_ctx **re
 	ctx->max_level = config->max_level;
 	ctx->log_fn = config->log_fn;
 	ctx->log_userdata = config->log_userdata;
+	ctx->journal = config->journal;
+	ctx->stdout_is_journal = journal_stream_is(STDOUT_FILENO, config->journal_stream);
+	ctx->stderr_is_journal = journal_stream_is(STDERR_FILENO, config->journal_stream);
 	if (r == 0) {
 		ctx->udev = udev_new();
 		if (!ctx->udev)

@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <libudev.h>
 
+#include "log-event.h"
 #include "macro.h"
 #include "svff.h"
 
@@ -27,6 +29,10 @@ struct svff_ctx {
 	svff_log_fn log_fn;
 	void *log_userdata;
 	pthread_mutex_t log_lock;
+	bool journal;           /* messages go to the journal too */
+	bool stdout_is_journal; /* then what the journal took is not printed there again */
+	bool stderr_is_journal;
+	int (*journal_sendv)(const struct iovec *iov, int n); /* sd_journal_sendv; tests' own */
 	struct udev *udev;
 	volatile sig_atomic_t interrupt_signal;
 	volatile sig_atomic_t interrupt_count;
@@ -34,16 +40,77 @@ struct svff_ctx {
 	bool finishing; /* rolling back or giving VFs back: an interruption does not stop it */
 };
 
-/* log.c: each failure is logged once, by the caller that knows the most. */
-void svff_log(struct svff_ctx *ctx, enum svff_log_level level, const char *fmt, ...)
-	_printf_(3, 4);
-int svff_log_errno(struct svff_ctx *ctx, int error, const char *fmt, ...) _printf_(3, 4);
+/*
+ * log.c: each failure is logged once, by the caller that knows the most. A message goes
+ * to the terminal (ctx->log_fn, else stdout and stderr) and, with config.journal, to the
+ * journal with the fields of its thread's log scope and the MESSAGE_ID of its event
+ * (log-journal.c, svff-journal(7)).
+ */
+enum log_dest {
+	LOG_TO_TERMINAL = 1 << 0,
+	LOG_TO_JOURNAL = 1 << 1, /* alone: news for the journal that the terminal never had */
+	LOG_TO_BOTH = LOG_TO_TERMINAL | LOG_TO_JOURNAL,
+};
+void svff_log_full(struct svff_ctx *ctx, enum svff_log_level level, enum log_event event,
+		   int error, unsigned dest, const char *fmt, ...) _printf_(6, 7);
+/* At error level, with ERRNO=; returns the (negative) error, for "return log_errno(...)". */
+int svff_log_errno(struct svff_ctx *ctx, int error, enum log_event event, const char *fmt, ...)
+	_printf_(4, 5);
+#define svff_log(ctx, level, ...) svff_log_full(ctx, level, LOG_EVENT_NONE, 0, LOG_TO_BOTH, __VA_ARGS__)
 #define log_error(ctx, ...) svff_log(ctx, SVFF_LOG_ERR, __VA_ARGS__)
 #define log_warning(ctx, ...) svff_log(ctx, SVFF_LOG_WARNING, __VA_ARGS__)
 #define log_info(ctx, ...) svff_log(ctx, SVFF_LOG_INFO, __VA_ARGS__)
 #define log_debug(ctx, ...) svff_log(ctx, SVFF_LOG_DEBUG, __VA_ARGS__)
-/* Log at error level and return the (negative) error, for "return log_errno(...)". */
-#define log_errno(ctx, error, ...) svff_log_errno(ctx, error, __VA_ARGS__)
+#define log_errno(ctx, error, ...) svff_log_errno(ctx, error, LOG_EVENT_NONE, __VA_ARGS__)
+/* A message that marks an event: LOG_EVENT_VF_DETACHED and the like (log-event.h). */
+#define log_event(ctx, level, event, ...)                                                \
+	svff_log_full(ctx, level, LOG_EVENT_##event, 0, LOG_TO_BOTH, __VA_ARGS__)
+#define log_event_errno(ctx, error, event, ...)                                          \
+	svff_log_errno(ctx, error, LOG_EVENT_##event, __VA_ARGS__)
+#define log_journal(ctx, level, event, ...)                                              \
+	svff_log_full(ctx, level, LOG_EVENT_##event, 0, LOG_TO_JOURNAL, __VA_ARGS__)
+
+/*
+ * What the messages of this thread are about, each a journal field (NULL: not known):
+ * operations narrow it where they start on a PF, a VF, a domain or a step, and every
+ * message inside carries it. Per thread, as domains are handled in threads of their own
+ * (jobs.c hands each the scope of the thread that started it). The strings must outlive
+ * the scope.
+ */
+struct log_scope {
+	const char *pf;     /* SVFF_PF */
+	const char *vf;     /* SVFF_VF */
+	const char *domain; /* SVFF_DOMAIN: the domain's name */
+	const char *step;   /* SVFF_STEP: a step of svff-reconf */
+};
+/* Set the non-NULL fields; returns the scope as it was, for log_scope_restore(). */
+struct log_scope log_scope_push(const char *pf, const char *vf, const char *domain,
+				const char *step);
+void log_scope_restore(const struct log_scope *saved);
+struct log_scope log_scope_current(void);
+#define LOG_SCOPE_CONCAT_(a, b) a##b
+#define LOG_SCOPE_NAME_(line) LOG_SCOPE_CONCAT_(log_scope_saved_, line)
+/* Narrow the scope until the end of the enclosing block. */
+#define LOG_SCOPE(pf, vf, domain, step)                                                  \
+	_cleanup_(log_scope_restore) _unused_ const struct log_scope LOG_SCOPE_NAME_(     \
+		__LINE__) = log_scope_push(pf, vf, domain, step)
+
+/* log-journal.c: the journal's side of a message. */
+struct journal_fields {
+	struct iovec iov[10];
+	size_t n;
+	size_t used;
+	char buf[4096]; /* the fields' text: iov points into it, so the struct is not copied */
+};
+/* MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, MESSAGE_ID, ERRNO and the scope's SVFF_* fields. */
+void journal_fields_build(struct journal_fields *f, const char *program,
+			  enum svff_log_level level, enum log_event event, int error,
+			  const struct log_scope *scope, const char *msg);
+/* 0 when the journal took it; -errno (no journal here: a container, a test) otherwise. */
+int journal_send(struct svff_ctx *ctx, enum svff_log_level level, enum log_event event,
+		 int error, const char *msg);
+/* Whether fd is the stream $JOURNAL_STREAM ("DEVICE:INODE") names: a unit's journal. */
+bool journal_stream_is(int fd, const char *journal_stream);
 
 /* time.c */
 typedef unsigned long long usec_t;
