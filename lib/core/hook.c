@@ -47,7 +47,7 @@ static int lock_pf_for_start(struct svff_ctx *ctx, const struct managed_vf *vf,
 
 	if (r != -EBUSY)
 		return r;
-	return log_errno(ctx, -EBUSY,
+	return log_event_errno(ctx, -EBUSY, HOOK_REFUSED,
 			 "PF '%s' is being reconfigured (or its VFs moved) by svff; domain '%s' "
 			 "was not started, so that libvirtd is not held up: start it again when "
 			 "svff is done (svff-status shows it)",
@@ -59,18 +59,25 @@ static int save_assignment(struct svff_ctx *ctx, const char *name, const char *u
 {
 	struct record record = { .vf_index = vf->index, .phase = PHASE_ASSIGNED,
 				 .device = *dev };
+	int r;
 
 	snprintf(record.pf, sizeof(record.pf), "%s", vf->pf->bdf);
 	snprintf(record.vf_bdf, sizeof(record.vf_bdf), "%s", dev->source_bdf);
 	snprintf(record.domain_uuid, sizeof(record.domain_uuid), "%s", uuid);
 	snprintf(record.domain_name, sizeof(record.domain_name), "%s", name);
-	return record_save(ctx, STORE_ASSIGNED, &record);
+	r = record_save(ctx, STORE_ASSIGNED, &record);
+	if (r == 0)
+		log_journal(ctx, SVFF_LOG_INFO, HOOK_ASSIGNED,
+			    "domain '%s' starts with VF %u (%s) of PF '%s'; recorded", name,
+			    record.vf_index, record.vf_bdf, record.pf);
+	return r;
 }
 
 static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
 		      struct managed_vf *vf, const struct hostdev *dev)
 {
 	_cleanup_close_ int pf_lock = -EBADF;
+	LOG_SCOPE(vf->conf->bdf, dev->source_bdf, NULL, NULL);
 	int r = lock_pf_for_start(ctx, vf, name, &pf_lock);
 
 	if (r < 0)
@@ -82,7 +89,7 @@ static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
 	if (r < 0)
 		return r;
 	if (vf->index >= vf->pf->numvfs)
-		return log_errno(ctx, -ENXIO,
+		return log_event_errno(ctx, -ENXIO, HOOK_REFUSED,
 				 "domain '%s' needs VF %u (%s) of PF '%s', which has only %u VFs "
 				 "now; raise sriov_numvfs or change the domain",
 				 name, vf->index, dev->source_bdf, vf->pf->bdf, vf->pf->numvfs);
@@ -120,18 +127,28 @@ static int drop_record(struct svff_ctx *ctx, const char *store, const struct rec
 	_cleanup_close_ int pf_lock = -EBADF;
 	int r = 0;
 
+	LOG_SCOPE_RECORD(record);
 	if (strcmp(store, STORE_RECORDS) == 0)
 		r = pf_lock_share(ctx, record->pf, &pf_lock);
 	if (r == -EBUSY) {
-		log_warning(ctx, "domain '%s' stopped while svff works on PF '%s'; the record of "
+		log_event(ctx, SVFF_LOG_WARNING, RECORD_KEPT,
+			  "domain '%s' stopped while svff works on PF '%s'; the record of "
 			    "its VF %u is kept", record->domain_name, record->pf,
 			    record->vf_index);
 		return 0;
 	}
+	if (r < 0)
+		return r;
+	r = record_remove(ctx, store, record);
 	if (r == 0 && record->phase != PHASE_ASSIGNED)
-		log_info(ctx, "domain stopped: pending reattach of VF %u of PF '%s' dropped",
-			 record->vf_index, record->pf);
-	return r < 0 ? r : record_remove(ctx, store, record);
+		log_event(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
+			  "domain stopped: pending reattach of VF %u of PF '%s' dropped",
+			  record->vf_index, record->pf);
+	else if (r == 0)
+		log_journal(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
+			    "domain '%s' stopped: its assignment of VF %u of PF '%s' dropped",
+			    record->domain_name, record->vf_index, record->pf);
+	return r;
 }
 
 /* Drop what names the stopped domain from one store; persistent config is not touched. */
@@ -213,7 +230,7 @@ static int broken_conf(struct svff_ctx *ctx, bool prepare, const char *name, int
 		       const struct hostdev *devs, size_t n)
 {
 	if (prepare && any_vf_slot(ctx, devs, n))
-		return log_errno(ctx, error,
+		return log_event_errno(ctx, error, HOOK_REFUSED,
 				 "domain '%s' has an SR-IOV VF and svff.conf cannot be read; it "
 				 "starts once the file is fixed",
 				 name);
@@ -255,9 +272,12 @@ _public_ int svff_hook_qemu(struct svff_ctx *ctx, const char *operation,
 	if (!prepare && !release)
 		return 0; /* migrate, restore, reconnect and the rest: nothing to do, nothing to say */
 	if (xml_domain_parse(xml, xml_size, name, uuid, &devs, &n) < 0)
-		return log_errno(ctx, -EBADMSG,
-				 "the domain XML on standard input is malformed or too large; "
-				 "the hook is run by libvirt with the domain XML on stdin");
+		return svff_log_errno(ctx, -EBADMSG,
+				      prepare ? LOG_EVENT_HOOK_REFUSED : LOG_EVENT_NONE,
+				      "the domain XML on standard input is malformed or too "
+				      "large; the hook is run by libvirt with the domain XML on "
+				      "stdin");
+	LOG_SCOPE(NULL, NULL, name, NULL);
 	r = hook_run(ctx, prepare, name, uuid, devs, n);
 	hostdevs_free(devs, n);
 	return r < 0 ? r : 0;

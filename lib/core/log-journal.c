@@ -73,13 +73,13 @@ void journal_fields_build(struct journal_fields *f, const char *program,
 		add_field(f, "MESSAGE_ID=%s", id);
 	if (error < 0)
 		add_field(f, "ERRNO=%d", -error);
-	if (scope->pf)
+	if (scope->pf && scope->pf[0])
 		add_field(f, "SVFF_PF=%s", scope->pf);
-	if (scope->vf)
+	if (scope->vf && scope->vf[0])
 		add_field(f, "SVFF_VF=%s", scope->vf);
-	if (scope->domain)
+	if (scope->domain && scope->domain[0])
 		add_field(f, "SVFF_DOMAIN=%s", scope->domain);
-	if (scope->step)
+	if (scope->step && scope->step[0])
 		add_field(f, "SVFF_STEP=%s", scope->step);
 }
 

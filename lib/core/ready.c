@@ -220,12 +220,13 @@ int vfs_wait_ready(struct svff_ctx *ctx, struct ready_watch *watch, const char *
 	if (r != -EINPROGRESS)
 		return r;
 	if (!rd.first_pending[0])
-		return log_errno(ctx, r,
+		return log_event_errno(ctx, r, VF_NOT_READY,
 				 "PF '%s' does not show %u VFs within %u s (%s); VFs were not given "
 				 "back; run svff-reattach --pf %s once they exist",
 				 pf, numvfs, deadline_seconds(ctx, pf, DEADLINE_READY),
 				 deadline_option(DEADLINE_READY), pf);
-	return log_errno(ctx, r,
+	LOG_SCOPE(pf, rd.first_pending, NULL, NULL);
+	return log_event_errno(ctx, r, VF_NOT_READY,
 			 "VF '%s' of PF '%s' was not ready within %u s (%s): waiting for %s; "
 			 "no VF was given back before it is ready; their records are kept: run "
 			 "svff-reattach --pf %s once udev is done",
@@ -243,7 +244,8 @@ int vf_wait_ready(struct svff_ctx *ctx, const char *pf, const char *bdf, usec_t 
 	r = wait_until_ready(&rd, deadline, check_one);
 	if (r != -EINPROGRESS)
 		return r;
-	return log_errno(ctx, r,
+	LOG_SCOPE(pf, bdf, NULL, NULL);
+	return log_event_errno(ctx, r, VF_NOT_READY,
 			 "VF '%s' of PF '%s' was not ready within %u s (%s): waiting for %s; it "
 			 "is not given back before it is; its record is kept (phase not-ready): "
 			 "run svff-reattach --pf %s again once it is",

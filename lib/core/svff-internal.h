@@ -260,6 +260,9 @@ struct record {
 };
 
 const char *phase_to_string(enum phase phase);
+/* The record's PF, VF and domain are what the messages are about until the block ends. */
+#define LOG_SCOPE_RECORD(record)                                                         \
+	LOG_SCOPE((record)->pf, (record)->vf_bdf, (record)->domain_name, NULL)
 int state_prepare(struct svff_ctx *ctx);
 int state_verify(struct svff_ctx *ctx);
 /*

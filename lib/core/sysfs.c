@@ -267,6 +267,8 @@ int sysfs_bind_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		return log_errno(ctx, r, "cannot bind VF '%s' to driver '%s': %m; is the driver "
 				 "loaded ('modprobe %s')?", bdf, driver, driver);
 	}
+	LOG_SCOPE(NULL, bdf, NULL, NULL);
+	log_journal(ctx, SVFF_LOG_INFO, VF_BOUND, "VF '%s' bound to driver '%s'", bdf, driver);
 	return 0;
 }
 

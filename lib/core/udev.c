@@ -33,6 +33,7 @@ static int vf_added(struct svff_ctx *ctx, const struct svff_conf *conf, const ch
 	managed = conf_find_pf(conf, pf);
 	if (!managed)
 		return 0;
+	LOG_SCOPE(pf, NULL, NULL, NULL);
 	r = sysfs_bind_driver(ctx, bdf, managed->driver, now_usec() + BIND_DEADLINE_USEC);
 	if (r < 0)
 		return r;
@@ -68,10 +69,12 @@ static int vf_removed(struct svff_ctx *ctx, const struct svff_conf *conf, const 
 	    record_load(ctx, STORE_RECORDS, found->pf, found->vf_index, &existing) == -ENOENT) {
 		struct record lost = *found;
 
+		LOG_SCOPE_RECORD(&lost);
+
 		lost.phase = PHASE_LOST;
 		r = record_save(ctx, STORE_RECORDS, &lost);
 		if (r == 0)
-			log_info(ctx, "VF %u of PF '%s' vanished under domain '%s'; it goes back when "
+			log_event(ctx, SVFF_LOG_INFO, VF_LOST, "VF %u of PF '%s' vanished under domain '%s'; it goes back when "
 				 "it returns", found->vf_index, found->pf, found->domain_name);
 	}
 	records_free(assigned, n);
@@ -89,6 +92,7 @@ _public_ int svff_udev_event(struct svff_ctx *ctx, const char *action, const cha
 				 "unexpected udev event: ACTION '%s', PCI_SLOT_NAME '%s'; this "
 				 "helper is run by svff's udev rules",
 				 action ? action : "", bdf ? bdf : "");
+	LOG_SCOPE(NULL, bdf, NULL, NULL);
 	r = conf_load(ctx, ctx->conf_file, &conf);
 	if (r < 0 || conf->n_pfs == 0)
 		return r;

@@ -179,7 +179,7 @@ static int pause_one(struct domain_job *job, struct record *record, const char *
 	r = record_save(ctx, STORE_RECORDS, record);
 	if (r < 0)
 		return r;
-	log_info(ctx, "domain '%s': %s paused in %.2f s; the guest keeps its device",
+	log_event(ctx, SVFF_LOG_INFO, VF_PAUSED, "domain '%s': %s paused in %.2f s; the guest keeps its device",
 		 job->domain_name, what, seconds_since(start));
 	return 0;
 }
@@ -200,7 +200,7 @@ static int unplug_outcome(struct domain_job *job, struct record *record, const c
 	switch (r) {
 	case -ETIMEDOUT:
 		save_phase(ctx, record, PHASE_UNPLUG_PENDING);
-		return log_errno(ctx, r,
+		return log_event_errno(ctx, r, VF_NOT_RELEASED,
 				 "%s of domain '%s' was not released by the guest within %u s "
 				 "(%s); is its OS running and able to hot-unplug? The unplug stays "
 				 "pending: record kept (phase unplug-pending) until the guest lets "
@@ -208,11 +208,12 @@ static int unplug_outcome(struct domain_job *job, struct record *record, const c
 				 what, job->domain_name, limit, deadline_option(DEADLINE_RELEASE));
 	case -EINTR:
 		save_phase(ctx, record, PHASE_UNPLUG_PENDING);
-		return log_errno(ctx, r, "interrupted while domain '%s' was releasing %s; record "
+		return log_event_errno(ctx, r, RECORD_KEPT,
+				       "interrupted while domain '%s' was releasing %s; record "
 				 "kept (phase unplug-pending)", job->domain_name, what);
 	case -ECONNRESET:
 		save_phase(ctx, record, PHASE_UNPLUG_PENDING);
-		return log_errno(ctx, r,
+		return log_event_errno(ctx, r, RECORD_KEPT,
 				 "libvirtd went away while %s was being detached from domain '%s'; "
 				 "record kept (phase unplug-pending): run svff-reattach once "
 				 "libvirtd is back",
@@ -220,7 +221,8 @@ static int unplug_outcome(struct domain_job *job, struct record *record, const c
 	case -ESRCH:
 		/* It holds nothing any more: there is nothing to give back. */
 		record_remove(ctx, STORE_RECORDS, record);
-		log_warning(ctx, "domain '%s' stopped while %s was being detached from it; it "
+		log_event(ctx, SVFF_LOG_WARNING, RECORD_DROPPED,
+			  "domain '%s' stopped while %s was being detached from it; it "
 			    "holds the VF no more, and gets it from its definition when it starts",
 			    job->domain_name, what);
 		return 0;
@@ -238,6 +240,7 @@ static int detach_one(struct domain_job *job, struct record *record)
 	char what[256], waiting[640];
 	int r;
 
+	LOG_SCOPE_RECORD(record);
 	describe(record, what, sizeof(what));
 	if (ctx->dry_run) {
 		log_info(ctx, "domain '%s': would %s %s", job->domain_name,
@@ -266,7 +269,7 @@ static int detach_one(struct domain_job *job, struct record *record)
 	r = save_phase(ctx, record, PHASE_DETACHED);
 	if (r < 0)
 		return r;
-	log_info(ctx, "domain '%s': %s detached in %.2f s", job->domain_name, what,
+	log_event(ctx, SVFF_LOG_INFO, VF_DETACHED, "domain '%s': %s detached in %.2f s", job->domain_name, what,
 		 seconds_since(start));
 	return 0;
 }
@@ -289,6 +292,7 @@ static void detach_domain(struct domain_job *job)
 {
 	usec_t start = now_usec();
 
+	LOG_SCOPE(NULL, NULL, job->domain_name, NULL);
 	job->pause = pause_possible(job, job->mode);
 	for (size_t i = 0; i < job->n_records; i++)
 		job->result = merge_result(job->result, detach_one(job, job->records[i]));

@@ -49,12 +49,14 @@ int merge_result(int result, int r)
 struct job_thread_args {
 	struct domain_job *job;
 	void (*work)(struct domain_job *job);
+	struct log_scope scope; /* of the thread that waits for this one */
 };
 
 static void *job_thread(void *userdata)
 {
 	struct job_thread_args *args = userdata;
 
+	log_scope_push(args->scope.pf, args->scope.vf, args->scope.domain, args->scope.step);
 	args->work(args->job);
 	return NULL;
 }
@@ -71,7 +73,8 @@ int job_list_run(struct job_list *list, struct svff_ctx *ctx, struct virt *virt,
 	for (size_t i = 0; i < list->n; i++) {
 		list->jobs[i].ctx = ctx;
 		list->jobs[i].virt = virt;
-		args[i] = (struct job_thread_args){ .job = &list->jobs[i], .work = work };
+		args[i] = (struct job_thread_args){ .job = &list->jobs[i], .work = work,
+						    .scope = log_scope_current() };
 		started[i] = pthread_create(&list->jobs[i].thread, NULL, job_thread, &args[i]) == 0;
 		if (!started[i])
 			work(&list->jobs[i]); /* no thread to spare: do it here, in turn */

@@ -186,6 +186,7 @@ int journal_recover(struct svff_ctx *ctx, const char *pf)
 {
 	_cleanup_(pf_info_freep) struct pf_info *info = NULL;
 	struct reconf_journal journal;
+	LOG_SCOPE(pf, NULL, NULL, NULL);
 	int r = journal_load(ctx, pf, &journal);
 
 	if (r == -ENOENT)

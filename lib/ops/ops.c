@@ -11,6 +11,9 @@ int run_with_locks(struct svff_ctx *ctx, const struct svff_selector *selector,
 	int r;
 
 	r = target_resolve(ctx, selector, require_selector, &target);
+	/* One PF selected (--pf, --vf): what is said is about it. */
+	LOG_SCOPE(r == 0 && target.n_pfs == 1 && !target.all_pfs ? target.pfs[0] : NULL, NULL,
+		  NULL, NULL);
 	if (r == 0)
 		r = state_prepare(ctx);
 	if (r == 0)

@@ -19,7 +19,7 @@ static int current_vf(struct svff_ctx *ctx, const struct record *record,
 		return r == -ENODEV || r == -EOPNOTSUPP ? -ENXIO : r;
 	vf = pf_find_vf_by_index(pf, record->vf_index);
 	if (!vf) {
-		log_warning(ctx,
+		log_event(ctx, SVFF_LOG_WARNING, RECORD_KEPT,
 			    "VF %u of PF '%s' (for domain '%s') does not exist now (numvfs is "
 			    "%u); its record is kept and it goes back when the VF exists again",
 			    record->vf_index, record->pf, record->domain_name, pf->numvfs);
@@ -69,7 +69,7 @@ static int keep_pending(struct domain_job *job, struct record *record, const cha
 		record->phase = PHASE_UNPLUG_PENDING;
 		record_save(ctx, STORE_RECORDS, record);
 	}
-	return log_errno(ctx, -ETIMEDOUT,
+	return log_event_errno(ctx, -ETIMEDOUT, VF_NOT_RELEASED,
 			 "domain '%s' still has VF %s: its guest has not let go after the "
 			 "unplug request; record kept (phase unplug-pending): run svff-reattach "
 			 "again once it has, or stop the domain",
@@ -160,7 +160,8 @@ static int resume_one(struct domain_job *job, struct record *record, const struc
 		return 0;
 	}
 	if (r == 0) {
-		log_info(ctx, "domain '%s': device '%s' is not paused (it never was, or was "
+		log_event(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
+			  "domain '%s': device '%s' is not paused (it never was, or was "
 			 "resumed); record dropped", job->domain_name, record->device.alias);
 		return record_remove(ctx, STORE_RECORDS, record);
 	}
@@ -178,7 +179,7 @@ static int resume_one(struct domain_job *job, struct record *record, const struc
 	if (r < 0)
 		return r;
 	r = record_remove(ctx, STORE_RECORDS, record);
-	log_info(ctx, "domain '%s': VF %s (PF %s VF %u) resumed at guest %s in %.2f s",
+	log_event(ctx, SVFF_LOG_INFO, VF_RESUMED, "domain '%s': VF %s (PF %s VF %u) resumed at guest %s in %.2f s",
 		 job->domain_name, vf->bdf, record->pf, record->vf_index,
 		 record->device.guest_address, seconds_since(start));
 	return r;
@@ -191,16 +192,19 @@ static int reattach_one(struct domain_job *job, struct record *record)
 	struct vf_info vf;
 	int r;
 
+	LOG_SCOPE_RECORD(record);
 	r = current_vf(ctx, record, &vf);
 	if (r < 0)
 		return r;
+	LOG_SCOPE(NULL, vf.bdf, NULL, NULL); /* its address now */
 	if (is_pause_record(record))
 		return resume_one(job, record, &vf, start);
 	r = is_attached_now(ctx, job->dom, vf.bdf);
 	if (r > 0 && !ctx->dry_run && unplug_may_be_pending(job, record))
 		return keep_pending(job, record, vf.bdf);
 	if (r > 0 && !ctx->dry_run) {
-		log_info(ctx, "domain '%s': VF %s is attached already; record dropped",
+		log_event(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
+			  "domain '%s': VF %s is attached already; record dropped",
 			 job->domain_name, vf.bdf);
 		return record_remove(ctx, STORE_RECORDS, record);
 	}
@@ -220,7 +224,7 @@ static int reattach_one(struct domain_job *job, struct record *record)
 	if (r < 0)
 		return r;
 	r = record_remove(ctx, STORE_RECORDS, record);
-	log_info(ctx, "domain '%s': VF %s (PF %s VF %u) back at guest %s in %.2f s",
+	log_event(ctx, SVFF_LOG_INFO, VF_REATTACHED, "domain '%s': VF %s (PF %s VF %u) back at guest %s in %.2f s",
 		 job->domain_name, vf.bdf, record->pf, record->vf_index,
 		 record->device.guest_address, seconds_since(start));
 	return r;
@@ -232,12 +236,12 @@ static int find_running_domain(struct domain_job *job)
 	int active, r = virt_lookup_domain(ctx, job->virt, job->domain_uuid, &job->dom);
 
 	if (r == -EREMOTEIO)
-		return log_errno(ctx, r,
+		return log_event_errno(ctx, r, RECORD_KEPT,
 				 "cannot look up domain '%s' in libvirt: %s; its %zu record(s) are "
 				 "kept: run svff-reattach again once libvirtd answers",
 				 job->domain_name, virt_error_message(), job->n_records);
 	if (r < 0) {
-		log_warning(ctx,
+		log_event(ctx, SVFF_LOG_WARNING, RECORD_KEPT,
 			    "domain '%s' (%s) no longer exists; its %zu record(s) are skipped and "
 			    "kept in '%s/records'; remove them once they are not needed",
 			    job->domain_name, job->domain_uuid, job->n_records, ctx->state_dir);
@@ -245,7 +249,7 @@ static int find_running_domain(struct domain_job *job)
 	}
 	active = virDomainIsActive(job->dom);
 	if (active == 0) {
-		log_warning(ctx,
+		log_event(ctx, SVFF_LOG_WARNING, RECORD_KEPT,
 			    "domain '%s' is not running; its %zu record(s) are kept; start it "
 			    "and run svff-reattach again",
 			    job->domain_name, job->n_records);
@@ -256,12 +260,14 @@ static int find_running_domain(struct domain_job *job)
 
 static void reattach_domain(struct domain_job *job)
 {
+	LOG_SCOPE(NULL, NULL, job->domain_name, NULL);
 	job->result = find_running_domain(job);
 	if (job->result < 0)
 		return;
 	for (size_t i = 0; i < job->n_records; i++) {
 		if (svff_interrupted(job->ctx)) {
-			log_error(job->ctx, "interrupted: %zu VF(s) of domain '%s' are not given back "
+			log_event(job->ctx, SVFF_LOG_ERR, RECORD_KEPT,
+				  "interrupted: %zu VF(s) of domain '%s' are not given back "
 				  "yet; their records are kept for svff-reattach",
 				  job->n_records - i, job->domain_name);
 			job->result = -EINTR;

@@ -23,6 +23,17 @@ struct reconf {
 	bool write_blocked;  /* one is still blocked in the kernel: nothing can be undone */
 };
 
+/* What a report marks: a step done or failed, the rollback, the whole reconfiguration. */
+static enum log_event report_event(const char *step, int r)
+{
+	if (strcmp(step, "reconfiguration") == 0)
+		return r >= 0 ? LOG_EVENT_RECONF_DONE : LOG_EVENT_RECONF_FAILED;
+	if (strcmp(step, "rollback") == 0 && r >= 0)
+		return LOG_EVENT_RECONF_ROLLED_BACK;
+	return r >= 0 ? LOG_EVENT_RECONF_STEP_DONE : LOG_EVENT_RECONF_STEP_FAILED;
+}
+
+/* With --json the terminal gets a JSON line, the journal the same words either way. */
 static void report(const struct reconf *rc, const char *step, usec_t start, int r)
 {
 	double seconds = seconds_since(start);
@@ -31,14 +42,15 @@ static void report(const struct reconf *rc, const char *step, usec_t start, int 
 		svff_log(rc->ctx, SVFF_LOG_DATA,
 			 "{\"pf\":\"%s\",\"step\":\"%s\",\"seconds\":%.3f,\"ok\":%s,\"errno\":%d}",
 			 rc->pf->bdf, step, seconds, r >= 0 ? "true" : "false", r < 0 ? -r : 0);
-	else
-		log_info(rc->ctx, "PF '%s': %s %s in %.2f s", rc->pf->bdf, step,
-			 r >= 0		   ? "done"
-			 : r == -ENXIO	   ? "done, orphaned VFs recorded"
-			 : r == -ETIMEDOUT ? "done but for a guest that has not let go"
-			 : r == -EINTR	   ? "interrupted"
-					   : "FAILED",
-			 seconds);
+	svff_log_full(rc->ctx, SVFF_LOG_INFO, report_event(step, r), r < 0 ? r : 0,
+		      rc->ctx->json ? LOG_TO_JOURNAL : LOG_TO_BOTH, "PF '%s': %s %s in %.2f s",
+		      rc->pf->bdf, step,
+		      r >= 0		? "done"
+		      : r == -ENXIO	? "done, orphaned VFs recorded"
+		      : r == -ETIMEDOUT ? "done but for a guest that has not let go"
+		      : r == -EINTR	? "interrupted"
+					: "FAILED",
+		      seconds);
 }
 
 /*
@@ -106,6 +118,8 @@ static void plan_domain(struct reconf *rc, const struct domain_devices *domain)
 
 	for (size_t i = 0; i < domain->n_devs; i++) {
 		const struct vf_info *vf = pf_find_vf_by_bdf(rc->pf, domain->devs[i].source_bdf);
+
+		LOG_SCOPE(NULL, vf ? vf->bdf : NULL, domain->name, NULL);
 
 		if (vf)
 			log_info(rc->ctx, "plan: domain '%s' VF %u (%s, guest %s): %s", domain->name,
@@ -256,6 +270,7 @@ static int rollback(struct reconf *rc, int error)
 	usec_t start = now_usec();
 	int r = 0;
 
+	LOG_SCOPE(NULL, NULL, NULL, "rollback");
 	rc->ctx->finishing = true;
 	if (rc->write_blocked)
 		return error; /* the kernel finishes the write; svff-reattach the rest */
@@ -341,6 +356,7 @@ static int run_steps(struct reconf *rc)
 	for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
 		bool last = i + 1 == ELEMENTSOF(steps);
 		usec_t start = now_usec();
+		LOG_SCOPE(NULL, NULL, NULL, steps[i].name);
 		int r = enter_step(rc, steps[i].name);
 
 		/* Past the last step's start the job is finished, not undone. */
@@ -399,8 +415,11 @@ _public_ int svff_reconf(struct svff_ctx *ctx, const struct svff_reconf_request 
 	struct svff_selector selector = { .pf = request->pf };
 	struct op_lock lock = { .global_fd = -EBADF };
 	usec_t start = now_usec();
+	char bdf[SVFF_BDF_SIZE] = ""; /* none when it is not a PCI address: validate says so */
 	int r;
 
+	svff_bdf_parse(request->pf, bdf);
+	LOG_SCOPE(bdf, NULL, NULL, NULL);
 	r = validate(&rc);
 	if (r == 0)
 		r = target_resolve(ctx, &selector, true, &rc.target);
