@@ -181,6 +181,42 @@ START_TEST(prepare_fails_while_pf_is_reconfigured)
 }
 END_TEST
 
+/* journalctl SVFF_DOMAIN=db1: the refused start, then the start and its stop. */
+START_TEST(refused_start_and_assignment_are_journaled)
+{
+	char xml[2048], lock[PATH_MAX];
+	int fd;
+
+	test_journal_capture(ctx);
+	ck_assert_int_eq(state_prepare(ctx), 0);
+	snprintf(lock, sizeof(lock), "%s/locks/0000:03:00.0.lock", ctx->runtime_dir);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), -EBUSY);
+	ck_assert_uint_eq(test_journal_count(), 1);
+	ck_assert_uint_eq(test_journal_count_with("MESSAGE_ID=b05d81d282e641c09e4cd294eb3f4166\n"
+						  "PRIORITY=3\nERRNO=16\nSYSLOG_IDENTIFIER=test\n"
+						  "SVFF_PF=0000:03:00.0\nSVFF_VF=0000:03:00.2\n"
+						  "SVFF_DOMAIN=db1\n"),
+			  1);
+	close(fd);
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_uint_eq(test_journal_count_with("MESSAGE_ID=11323b2250924b0a85a0d6a8fa64e9a6\n"
+						  "PRIORITY=6\nSVFF_PF=0000:03:00.0\n"
+						  "SVFF_VF=0000:03:00.2\nSVFF_DOMAIN=db1\n"),
+			  1);
+	ck_assert_int_eq(run_hook("release", "end", xml), 0);
+	ck_assert_uint_eq(test_journal_count_with("MESSAGE_ID=ce497d5ce3cf4622a1aef3d0e4ff56a4\n"
+						  "SVFF_VF=0000:03:00.2\nSVFF_DOMAIN=db1\n"),
+			  1);
+	/* news for the journal only: the hook's stderr (libvirt's error text) has the refusal */
+	ck_assert_ptr_null(strstr(test_messages(), "starts with"));
+	ck_assert_ptr_null(strstr(test_messages(), "assignment"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "is being reconfigured"));
+}
+END_TEST
+
 START_TEST(malformed_or_huge_xml_is_refused)
 {
 	_cleanup_free_ char *huge = calloc(1, 17 * 1024 * 1024);
@@ -391,6 +427,7 @@ int main(void)
 	tcase_add_test(hook, prepare_records_assignment_of_managed_vf);
 	tcase_add_test(hook, prepare_refuses_vf_beyond_numvfs);
 	tcase_add_test(hook, prepare_fails_while_pf_is_reconfigured);
+	tcase_add_test(hook, refused_start_and_assignment_are_journaled);
 	tcase_add_test(hook, malformed_or_huge_xml_is_refused);
 	tcase_add_test(hook, other_operations_do_nothing);
 	tcase_add_test(hook, gate_passes_what_a_byte_search_cannot_read);

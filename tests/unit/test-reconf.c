@@ -270,6 +270,66 @@ START_TEST(failed_program_restores_the_numvfs_it_changed)
 }
 END_TEST
 
+#define STEP_DONE "MESSAGE_ID=4431efc1af414d678e795e46dc32aee9\n"
+#define STEP_FAILED "MESSAGE_ID=af3d882a5db648ccb5e3e8cabf8d2bd4\n"
+
+/* journalctl SVFF_PF=...: each step once, with its outcome; the rollback; the end. */
+START_TEST(journal_tells_each_step_of_a_failed_reconfiguration)
+{
+	char *const program[] = { (char *)"/bin/false", NULL };
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3,
+					       .program = program };
+
+	use_test_driver();
+	test_journal_capture(ctx);
+	ck_assert_int_eq(svff_reconf(ctx, &request), -ECANCELED);
+	ck_assert_uint_eq(test_journal_count_with("SVFF_PF=0000:03:00.0\n" STEP_DONE), 2);
+	ck_assert_uint_eq(test_journal_count_with("SVFF_STEP=detach\n" STEP_DONE), 1);
+	ck_assert_uint_eq(test_journal_count_with("SVFF_STEP=disable\n" STEP_DONE), 1);
+	ck_assert_uint_eq(test_journal_count_with("SVFF_PF=0000:03:00.0\nSVFF_STEP=program\n"
+						  "ERRNO=125\n" STEP_FAILED),
+			  1);
+	/* the program's own failure, under its step */
+	ck_assert_uint_eq(test_journal_count_with("SVFF_STEP=program\nPRIORITY=3\n"
+						  "MESSAGE=program '/bin/false' failed with exit "
+						  "status 1\n"),
+			  1);
+	ck_assert_uint_eq(test_journal_count_with("SVFF_STEP=enable\n"), 0);
+	/* the rollback: numvfs back, the VFs not ready in time for a guest */
+	ck_assert_uint_eq(test_journal_count_with("SVFF_STEP=rollback\nSVFF_VF=0000:03:00.2\n"
+						  "MESSAGE_ID=0472b91ff11244149a20b644087dd1b8\n"),
+			  1);
+	ck_assert_uint_eq(test_journal_count_with("SVFF_STEP=rollback\n" STEP_FAILED), 1);
+	ck_assert_uint_eq(test_journal_count_with("MESSAGE_ID=a1b30ae708ff478fbcd1347673b719d6\n"
+						  "SVFF_PF=0000:03:00.0\nERRNO=125\n"),
+			  1);
+	ck_assert_str_eq(test_journal_field(test_journal_count() - 1, "SVFF_STEP"), "");
+}
+END_TEST
+
+/* --json: the terminal gets JSON lines, the journal the words, as without it. */
+START_TEST(json_reconfiguration_journals_words_not_json)
+{
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
+
+	use_test_driver();
+	test_journal_capture(ctx);
+	ctx->json = true;
+	svff_interrupt(ctx, SIGINT);
+	ck_assert_int_eq(svff_reconf(ctx, &request), -EINTR);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "{\"pf\":\"0000:03:00.0\",\"step\":\"detach\""));
+	ck_assert_ptr_null(strstr(test_messages(), "detach interrupted"));
+	ck_assert_uint_eq(test_journal_count_with("SVFF_STEP=detach\nERRNO=4\n" STEP_FAILED), 1);
+	for (size_t i = 0; i < test_journal_count(); i++) {
+		ck_assert_msg(test_journal_field(i, "MESSAGE")[0] != '{', "%s",
+			      test_journal_entry(i));
+		if (strstr(test_journal_entry(i), STEP_FAILED))
+			ck_assert_ptr_nonnull(strstr(test_journal_field(i, "MESSAGE"),
+						     "PF '0000:03:00.0': detach interrupted in "));
+	}
+}
+END_TEST
+
 START_TEST(interrupted_reconfiguration_undoes_what_ran)
 {
 	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
@@ -409,6 +469,8 @@ int main(void)
 	tcase_add_test(tc, unknown_domain_is_no_domain_not_a_libvirt_failure);
 	tcase_add_test(tc, failed_program_restores_the_numvfs_it_changed);
 	tcase_add_test(tc, interrupted_reconfiguration_undoes_what_ran);
+	tcase_add_test(tc, journal_tells_each_step_of_a_failed_reconfiguration);
+	tcase_add_test(tc, json_reconfiguration_journals_words_not_json);
 	tcase_add_test(tc, numvfs_is_written_by_a_child);
 	tcase_add_test(tc, autoprobe_is_set_as_configured_before_vfs_appear);
 	tcase_add_test(tc, journal_round_trip_and_recovery);

@@ -20,6 +20,84 @@ const char *test_messages(void)
 	return messages;
 }
 
+static char journal[64][4096]; /* each entry: "\nNAME=value\n...\n" */
+static size_t n_journal;
+
+static int capture_journal(const struct iovec *iov, int n)
+{
+	size_t used = 1;
+
+	ck_assert_uint_lt(n_journal, ELEMENTSOF(journal));
+	journal[n_journal][0] = '\n';
+	for (int i = 0; i < n; i++) {
+		ck_assert_uint_lt(used + iov[i].iov_len + 1, sizeof(journal[0]));
+		memcpy(journal[n_journal] + used, iov[i].iov_base, iov[i].iov_len);
+		used += iov[i].iov_len;
+		journal[n_journal][used++] = '\n';
+	}
+	journal[n_journal++][used] = '\0';
+	return 0;
+}
+
+void test_journal_capture(struct svff_ctx *ctx)
+{
+	n_journal = 0;
+	ctx->journal = true;
+	ctx->journal_sendv = capture_journal;
+}
+
+size_t test_journal_count(void)
+{
+	return n_journal;
+}
+
+const char *test_journal_entry(size_t i)
+{
+	ck_assert_uint_lt(i, n_journal);
+	return journal[i];
+}
+
+static bool entry_has(const char *entry, const char *fields)
+{
+	_cleanup_free_ char *copy = strdup(fields);
+	char *saveptr = NULL;
+
+	for (char *line = strtok_r(copy, "\n", &saveptr); line;
+	     line = strtok_r(NULL, "\n", &saveptr)) {
+		char wanted[512];
+
+		snprintf(wanted, sizeof(wanted), "\n%s\n", line);
+		if (!strstr(entry, wanted))
+			return false;
+	}
+	return true;
+}
+
+size_t test_journal_count_with(const char *fields)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n_journal; i++)
+		count += entry_has(journal[i], fields);
+	return count;
+}
+
+const char *test_journal_field(size_t i, const char *name)
+{
+	static char value[2048];
+	char wanted[128];
+	const char *start, *end;
+
+	snprintf(wanted, sizeof(wanted), "\n%s=", name);
+	start = strstr(test_journal_entry(i), wanted);
+	if (!start)
+		return "";
+	start += strlen(wanted);
+	end = strchr(start, '\n');
+	snprintf(value, sizeof(value), "%.*s", (int)(end - start), start);
+	return value;
+}
+
 char *test_mkdtemp(void)
 {
 	char *dir = strdup("/tmp/svff-test-XXXXXX");
