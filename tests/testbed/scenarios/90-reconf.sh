@@ -14,12 +14,33 @@ assert_svff_exit "plan only" 0 svff-reconf --pf "$pf0" --numvfs 4 --dry-run
 assert_output_has "plan names web's VF" "plan: domain 'web' VF 0"
 assert_eq "dry run: numvfs" 2 "$(numvfs "$pf0")"
 
+cursor=$(journal_cursor)
 assert_svff_exit "numvfs 2 -> 4" 0 svff-reconf --pf "$pf0" --numvfs 4
 assert_output_has "timed detach step" "detach done in"
 assert_eq "numvfs" 4 "$(numvfs "$pf0")"
 assert_eq "svff keeps host drivers off the new VFs (sriov_drivers_autoprobe)" 0 \
 	"$(cat "$SYSPCI/$pf0/sriov_drivers_autoprobe")"
 both_back "$pf0"
+# journalctl SVFF_PF=...: the PF's history, step by step, and each domain's VF
+assert_eq "journal: one entry per step, in order" "detach disable program enable reattach" \
+	"$(journal_since "$cursor" SVFF_PF="$pf0" MESSAGE_ID="$(svff_message_id SVFF_RECONF_STEP_DONE)" |
+		json_field SVFF_STEP | paste -sd' ')"
+assert_eq "journal: the reconfiguration's end, from svff-reconf" svff-reconf \
+	"$(journal_since "$cursor" SVFF_PF="$pf0" MESSAGE_ID="$(svff_message_id SVFF_RECONF_DONE)" |
+		json_field SYSLOG_IDENTIFIER | paste -sd' ')"
+assert_eq "journal: the detach of each domain's VF" "db=$(vf "$pf0" 1)@detach web=$(vf "$pf0" 0)@detach" \
+	"$(journal_vf_events "$cursor" "$pf0" SVFF_VF_DETACHED)"
+assert_eq "journal: the reattach of each domain's VF" \
+	"db=$(vf "$pf0" 1)@reattach web=$(vf "$pf0" 0)@reattach" \
+	"$(journal_vf_events "$cursor" "$pf0" SVFF_VF_REATTACHED)"
+# under a unit, stdout is the journal: each message is there once, with its fields (a copy
+# from stdout would have the same identifier, and no SVFF_PF)
+cursor=$(journal_cursor)
+systemd-run --quiet --wait --collect --unit=svff-journal-check "$(command -v svff-reconf)" \
+	--pf "$pf0" --numvfs 4 --dry-run || fail "svff-reconf --dry-run under systemd-run failed"
+assert_eq "journal: a unit's plan line once, with its PF" "$pf0" \
+	"$(journal_since "$cursor" SYSLOG_IDENTIFIER=svff-reconf | grep -F "plan: PF '$pf0'" |
+		json_field SVFF_PF | paste -sd' ')"
 
 assert_svff_exit "numvfs 4 -> 1: db's VF 1 is orphaned" 11 svff-reconf --pf "$pf0" --numvfs 1
 assert_output_has "names the orphan" "VF 1 of PF '$pf0' (for domain 'db') does not exist now"

@@ -126,3 +126,41 @@ numvfs() { cat "$SYSPCI/$1/sriov_numvfs"; }
 
 # journal_exists PF: an interrupted svff-reconf left its journal
 journal_exists() { test -f "$SVFF_STATE/reconf/$1.xml"; }
+
+# ------------------------------------------------------------------ the journal (svff-journal(7))
+
+# journal_cursor: where the journal is now, for journal_since
+journal_cursor() {
+	journalctl --sync
+	journalctl -q -n 1 -o export | sed -n 's/^__CURSOR=//p'
+}
+
+# journal_since CURSOR MATCH...: the entries after CURSOR that match (journalctl's
+# FIELD=VALUE), one JSON object a line; journald has stored all that was sent before
+journal_since() {
+	local cursor=$1
+	shift
+	journalctl --sync
+	journalctl -q --no-pager --after-cursor="$cursor" -o json "$@"
+}
+
+# json_field NAME: of each JSON line, the string value of field NAME (an empty line if none)
+json_field() { sed -e "s/.*\"$1\":\"\([^\"]*\)\".*/\1/" -e t -e 's/.*//'; }
+
+# svff_message_id NAME: the MESSAGE_ID of svff's event NAME (SVFF_VF_DETACHED...), from the
+# installed catalog, where each entry stands under "# NAME"
+svff_message_id() {
+	local id
+	id=$(awk -v name="# $1" '$0 == name { getline; print $2; exit }' /usr/lib/systemd/catalog/svff.catalog)
+	[[ -n $id ]] || fail "svff's catalog has no $1"
+	echo "$id"
+}
+
+# journal_vf_events CURSOR PF NAME: svff's entries of event NAME about PF after CURSOR, as
+# "DOMAIN=VF@STEP" sorted, on one line
+journal_vf_events() {
+	local line
+	journal_since "$1" SVFF_PF="$2" MESSAGE_ID="$(svff_message_id "$3")" | while read -r line; do
+		echo "$(json_field SVFF_DOMAIN <<<"$line")=$(json_field SVFF_VF <<<"$line")@$(json_field SVFF_STEP <<<"$line")"
+	done | sort | paste -sd' '
+}
