@@ -164,15 +164,24 @@ START_TEST(prepare_refuses_vf_beyond_numvfs)
 }
 END_TEST
 
-START_TEST(prepare_fails_while_pf_is_reconfigured)
+/* The PF's lock, held as a reconfiguration holds it; close the fd to let go. */
+static int lock_pf_03(void)
 {
-	char xml[2048], lock[PATH_MAX];
+	char lock[PATH_MAX];
 	int fd;
 
 	ck_assert_int_eq(state_prepare(ctx), 0);
 	snprintf(lock, sizeof(lock), "%s/locks/0000:03:00.0.lock", ctx->runtime_dir);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	return fd;
+}
+
+START_TEST(prepare_fails_while_pf_is_reconfigured)
+{
+	char xml[2048];
+	int fd = lock_pf_03();
+
 	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
 	ck_assert_int_eq(run_hook("prepare", "begin", xml), -EBUSY);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "PF '0000:03:00.0' is being reconfigured"));
@@ -184,14 +193,10 @@ END_TEST
 /* journalctl SVFF_DOMAIN=db1: the refused start, then the start and its stop. */
 START_TEST(refused_start_and_assignment_are_journaled)
 {
-	char xml[2048], lock[PATH_MAX];
-	int fd;
+	char xml[2048];
+	int fd = lock_pf_03();
 
 	test_journal_capture(ctx);
-	ck_assert_int_eq(state_prepare(ctx), 0);
-	snprintf(lock, sizeof(lock), "%s/locks/0000:03:00.0.lock", ctx->runtime_dir);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
 	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
 	ck_assert_int_eq(run_hook("prepare", "begin", xml), -EBUSY);
 	ck_assert_uint_eq(test_journal_count(), 1);
