@@ -181,7 +181,7 @@ START_TEST(journal_stream_is_told_by_device_and_inode)
 	snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)st.st_dev,
 		 (unsigned long long)st.st_ino);
 	ck_assert(journal_stream_is(fds[1], value));
-	ck_assert(!journal_stream_is(STDIN_FILENO, value) || fstat(STDIN_FILENO, &st) < 0);
+	ck_assert(!journal_stream_is(STDIN_FILENO, value)); /* another file */
 	ck_assert(!journal_stream_is(fds[1], NULL));
 	ck_assert(!journal_stream_is(fds[1], ""));
 	snprintf(value, sizeof(value), "%llu:%llu:", (unsigned long long)st.st_dev,
