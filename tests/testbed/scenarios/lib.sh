@@ -562,7 +562,8 @@ expect_power_loss() {
 }
 
 # boot_unit NAME SCRIPT [ORDERING...]: a oneshot unit svff-testbed-boot-NAME.service, enabled
-# for the coming boots, that runs SCRIPT (bash, with lib.sh) early; the runner removes it
+# for the coming boots, that runs SCRIPT (bash, with lib.sh; its $ reach bash, not systemd)
+# early; the runner removes it
 boot_unit() {
 	local name=$1 script=$2 unit=/etc/systemd/system/svff-testbed-boot-$1.service
 	shift 2
@@ -574,7 +575,7 @@ boot_unit() {
 		[Service]
 		Type=oneshot
 		RemainAfterExit=yes
-		ExecStart=/bin/bash -c '. $TB_LIB/lib.sh; $script'
+		ExecStart=/bin/bash -c '. $TB_LIB/lib.sh; ${script//\$/\$\$}'
 
 		[Install]
 		WantedBy=multi-user.target
