@@ -6,17 +6,28 @@
 
 #define BIND_DEADLINE_USEC (5 * 1000000ULL)
 
-/* The VF's lost record, if a running domain lost it and wants it back. */
+/*
+ * The VF's lost record, if a running domain lost it and wants it back. Running means
+ * started in this boot (its assignment in the runtime dir): a record of an earlier boot
+ * waits for its domain's next start, which resolves it in the hook. svff-reattach would
+ * take the PF's lock while libvirtd autostarts that domain, and the hook would refuse it.
+ */
 static int lost_record_waiting(struct svff_ctx *ctx, const char *pf, unsigned index)
 {
 	_cleanup_(record_freep) struct record *record = NULL;
+	_cleanup_(record_freep) struct record *assigned = NULL;
 	int r = record_load(ctx, STORE_RECORDS, pf, index, &record);
 
+	if (r == -ENOENT || (r == 0 && record->phase != PHASE_LOST))
+		return 0;
+	if (r < 0)
+		return r;
+	r = record_load(ctx, STORE_ASSIGNED, pf, index, &assigned);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	return record->phase == PHASE_LOST;
+	return strcmp(assigned->domain_uuid, record->domain_uuid) == 0;
 }
 
 static int vf_added(struct svff_ctx *ctx, const struct svff_conf *conf, const char *bdf,

@@ -389,6 +389,25 @@ START_TEST(removed_vf_of_running_domain_is_lost_then_wanted_back)
 }
 END_TEST
 
+START_TEST(lost_vf_of_an_earlier_boot_waits_for_its_domain_to_start)
+{
+	char xml[2048], pf[SVFF_BDF_SIZE] = "";
+	char assigned[PATH_MAX];
+	struct record *lost;
+
+	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(svff_udev_event(ctx, "remove", "0000:03:00.2", pf), 0);
+	/* The host went down: the runtime dir with the domain's assignment is gone. */
+	store_path(ctx, STORE_ASSIGNED, assigned, sizeof(assigned));
+	test_rm_rf(assigned);
+	ck_assert_int_eq(svff_udev_event(ctx, "add", "0000:03:00.2", pf), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &lost), 0);
+	ck_assert_int_eq(lost->phase, PHASE_LOST);
+	record_free(lost);
+}
+END_TEST
+
 START_TEST(planned_detach_record_is_not_turned_into_lost)
 {
 	char xml[2048], pf[SVFF_BDF_SIZE] = "";
@@ -441,6 +460,7 @@ int main(void)
 	tcase_add_test(hook, unusable_state_dir_fails_closed_only_for_managed_vfs);
 	tcase_add_test(hook, release_drops_assignment_and_pending_reattach);
 	tcase_add_test(hook, removed_vf_of_running_domain_is_lost_then_wanted_back);
+	tcase_add_test(hook, lost_vf_of_an_earlier_boot_waits_for_its_domain_to_start);
 	tcase_add_test(hook, planned_detach_record_is_not_turned_into_lost);
 	tcase_add_test(hook, unexpected_udev_environment_is_refused);
 	suite_add_tcase(s, hook);

@@ -404,10 +404,23 @@ domain_start() {
 	rm -f "$TB_LOG/$name.serial"
 	domain_xml "$name" "$cmdline" "$ports" "${hostdevs[@]}" >"/run/svff-testbed/$name.xml"
 	err=$(virsh -q define "/run/svff-testbed/$name.xml" 2>&1) || fail "virsh define $name: $err"
+	((DOMAIN_AUTOSTART)) && { err=$(virsh -q autostart "$name" 2>&1) || fail "virsh autostart $name: $err"; }
+	((DOMAIN_DEFINE_ONLY)) && return
 	err=$(virsh -q start "$name" 2>&1) || fail "virsh start $name: $err"
 	wait_until "$GUEST_BOOT_TIMEOUT" guest_reported "$name" ||
 		fail "guest $name did not report within ${GUEST_BOOT_TIMEOUT}s"
 }
+
+# domain_define_autostart NAME VF_BDF@GUEST_BUS...: domain_start's domain, defined with
+# <autostart> and not started: libvirtd starts it when it starts (at the next boot)
+domain_define_autostart() { DOMAIN_AUTOSTART=1 DOMAIN_DEFINE_ONLY=1 domain_start "$@"; }
+
+# domain_start_autostart NAME VF_BDF@GUEST_BUS...: domain_start, with <autostart>
+domain_start_autostart() { DOMAIN_AUTOSTART=1 domain_start "$@"; }
+DOMAIN_AUTOSTART=0 DOMAIN_DEFINE_ONLY=0
+
+# domain_running NAME: libvirt says the domain runs
+domain_running() { [[ $(virsh domstate "$1" 2>/dev/null) == running ]]; }
 
 # domain_pid NAME: pid of the domain's QEMU process
 domain_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
@@ -494,4 +507,106 @@ vfio_device_holder() {
 		print "holding $bdf\n";
 		sleep 3600;' "$group" "$1" &
 	HOLDER_PID=$!
+}
+
+# ------------------------------------------------------------------ reboots and power loss
+# A scenario that spans reboots is run once per boot, from the top: TB_PHASE is 1 on the first
+# boot and N after its (N-1)-th reboot. What it left on the disk (domains, svff.conf, svff's
+# state, /etc) is still there; /run is not, and the host's VM is a new QEMU (new devices).
+TB_PHASE=${TB_PHASE:-1}
+DL_REBOOT=120
+
+# reboot_prepare: tell the runner (resume file on the disk) and the host (a file on the share:
+# 9p writes reach the host at once, the serial port may lose its last bytes) that the VM is
+# about to reboot and that this scenario goes on in its next phase; then sync, so a power loss
+# keeps what the scenario wrote so far
+reboot_prepare() {
+	printf 'RESUME_SCENARIO=%q\nRESUME_PHASE=%d\nRESUME_WALL_T0=%d\n' "$SCENARIO" $((TB_PHASE + 1)) \
+		"${TB_WALL_T0:-$(date +%s)}" >"${RESUME:?run by the runner}"
+	echo "$SCENARIO phase $((TB_PHASE + 1))" >/mnt/share/out/reboot-expected
+	echo "[testbed] step reboot:$SCENARIO deadline=${DL_REBOOT}s"
+	sync
+}
+
+# reboot_cancel: the reboot did not happen after all
+reboot_cancel() { rm -f "$RESUME" /mnt/share/out/reboot-expected; }
+
+# tb_reboot clean|power-loss: reboot the VM, cleanly (systemd stops everything, libvirt-guests
+# included) or at once without syncing (sysrq b), as a power loss or a watchdog would
+tb_reboot() {
+	reboot_prepare
+	case $1 in
+	clean)
+		# the runner's unit powers the VM off by force when it stops: not on this reboot
+		mkdir -p /run/systemd/system/svff-testbed.service.d
+		printf '[Service]\nExecStopPost=\n' >/run/systemd/system/svff-testbed.service.d/reboot.conf
+		systemctl daemon-reload
+		systemctl reboot
+		;;
+	power-loss) echo b >/proc/sysrq-trigger ;;
+	*) reboot_cancel; fail "tb_reboot: unknown kind '$1'" ;;
+	esac
+	# killed by the reboot; the host enforces the deadline too
+	sleep "$DL_REBOOT"
+	reboot_cancel
+	fail "the VM did not reboot within ${DL_REBOOT}s"
+}
+
+# expect_power_loss CMD...: CMD (svff with a reboot:... fault switch) must cut the power
+expect_power_loss() {
+	local rc=0
+	reboot_prepare
+	"$@" || rc=$?
+	reboot_cancel
+	fail "'$*' returned (status $rc) instead of rebooting the VM"
+}
+
+# boot_unit NAME SCRIPT [ORDERING...]: a oneshot unit svff-testbed-boot-NAME.service, enabled
+# for the coming boots, that runs SCRIPT (bash, with lib.sh; its $ reach bash, not systemd)
+# early; the runner removes it
+boot_unit() {
+	local name=$1 script=$2 unit=/etc/systemd/system/svff-testbed-boot-$1.service
+	shift 2
+	cat >"$unit" <<-UNIT
+		[Unit]
+		Description=svff test bed: $name at boot
+		$(printf '%s\n' "$@")
+
+		[Service]
+		Type=oneshot
+		RemainAfterExit=yes
+		ExecStart=/bin/bash -c '. $TB_LIB/lib.sh; ${script//\$/\$\$}'
+
+		[Install]
+		WantedBy=multi-user.target
+	UNIT
+	systemctl daemon-reload
+	systemctl -q enable "svff-testbed-boot-$name.service"
+}
+
+# site_at_boot: the test bed's site set-up as a host has it at every boot before svff's boot
+# job: the site rule (see site_online_rule) in /etc, running lib.sh from the disk (the share is
+# mounted late), and each NVMe PF's flexible resources released once its nvme driver is bound
+site_at_boot() {
+	cat >/etc/udev/rules.d/50-svff-testbed-online.rules <<-RULES
+		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $TB_LIB/lib.sh; site_online_log %k \$env{ACTION}'"
+	RULES
+	udevadm control --reload
+	# shellcheck disable=SC2016 # expanded by the unit at boot
+	boot_unit site 'for pf in $(pf_list); do wait_until 60 test -e $SYSPCI/$pf/nvme && pf_release_flexible $pf; done' \
+		After=systemd-udev-trigger.service systemd-modules-load.service \
+		Before=svff-apply.service libvirtd.service
+}
+
+# boot_seconds_to_guest_vf NAME GUEST_BDF: seconds from the outer kernel's start to the guest's
+# first report of the device with nvme bound: its QEMU's start (in the host's clock since boot)
+# plus the guest's own uptime at that report (a lower bound by the guest's firmware time)
+boot_seconds_to_guest_vf() {
+	local pid start up hz
+	pid=$(domain_pid "$1")
+	hz=$(getconf CLK_TCK)
+	start=$(awk '{ print $22 }' "/proc/$pid/stat")
+	up=$(grep -a '^SVFF-GUEST pci ' "$TB_LOG/$1.serial" | grep -a -m1 " $2=nvme," | sed -n 's/.* up=\([0-9.]*\) .*/\1/p')
+	[[ -n $up ]] || return 1
+	awk -v s="$start" -v hz="$hz" -v u="$up" 'BEGIN { printf "%.1f", s / hz + u }'
 }

@@ -164,3 +164,50 @@ journal_vf_events() {
 		echo "$(json_field SVFF_DOMAIN <<<"$line")=$(json_field SVFF_VF <<<"$line")@$(json_field SVFF_STEP <<<"$line")"
 	done | sort | paste -sd' '
 }
+
+# ------------------------------------------------------------------ boot
+
+SVFF_EXIT_DRIFT=18
+
+# boot_conf PF N: svff.conf managing PF (VFs on vfio-pci, autoprobe off) with numvfs=N, which
+# svff's boot job applies at every boot
+boot_conf() {
+	mkdir -p /etc/svff
+	printf '[%s]\ndriver=vfio-pci\nnumvfs=%d\n' "$1" "$2" >/etc/svff/svff.conf
+}
+
+# assert_boot_job: svff's boot job (svff-apply.service) succeeded at this boot and had finished
+# before libvirtd started, so before any domain was autostarted; its journal goes to the log
+assert_boot_job() {
+	local done_at libvirt_at
+	journalctl -b -o short-monotonic --no-pager -u svff-apply.service | sed 's/^/    /'
+	assert_eq "svff-apply.service's result" success "$(systemctl show -P Result svff-apply.service)"
+	done_at=$(systemctl show -P ExecMainExitTimestampMonotonic svff-apply.service)
+	libvirt_at=$(systemctl show -P ExecMainStartTimestampMonotonic libvirtd.service)
+	assert "svff-apply done at $((done_at / 1000)) ms, before libvirtd started at $((libvirt_at / 1000)) ms" \
+		test "$done_at" -gt 0 -a "$done_at" -le "$libvirt_at"
+}
+
+# boot_job_said TEXT: svff-apply.service logged TEXT at this boot
+boot_job_said() { journalctl -b -q --no-pager -u svff-apply.service | grep -qF -- "$1"; }
+
+# assert_pf_as_conf PF N: the PF has N VFs, each on vfio-pci, autoprobe off, and svff-status
+# --check agrees that the host matches svff.conf
+assert_pf_as_conf() {
+	assert_eq "numvfs of $1" "$2" "$(numvfs "$1")"
+	assert "VFs of $1 on vfio-pci" vfs_bound_to_vfio "$1"
+	assert_eq "sriov_drivers_autoprobe of $1" 0 "$(cat "$SYSPCI/$1/sriov_drivers_autoprobe")"
+	assert_svff_exit "svff-status --check: the host matches svff.conf" 0 svff-status --check
+}
+
+# bench_boot_to_vf WHAT NAME...: BENCH line with the seconds from the outer kernel's start to
+# the first of these autostarted guests having its VF (at 0000:01:00.0, nvme bound)
+bench_boot_to_vf() {
+	local what=$1 name t first=
+	shift
+	for name in "$@"; do
+		t=$(boot_seconds_to_guest_vf "$name" 0000:01:00.0) || continue
+		[[ -z $first ]] || awk -v a="$t" -v b="$first" 'BEGIN { exit !(a < b) }' && first=$t
+	done
+	echo "BENCH boot-to-guest-vf $what seconds=${first:-unknown} (outer kernel start to the first autostarted guest with its VF bound)"
+}

@@ -1,0 +1,40 @@
+#!/bin/bash
+# 86-boot: the host comes up with its VFs. Before a clean reboot: svff.conf asks for 2 VFs of
+# PF 0 on vfio-pci with autoprobe off; svff-status --check sees the drift of a PF set up by
+# hand, svff-apply --dry-run changes nothing, svff-apply fixes it; two domains with a VF each
+# are defined with <autostart> and left shut off. After the reboot: svff's boot job ran before
+# libvirtd, the PF has its 2 VFs on vfio-pci, and both domains started by themselves with
+# their VF at its guest address, nvme bound in the guest.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/svff-lib.sh"
+
+pf0=$(pf 0)
+case $TB_PHASE in
+1)
+	vfs_create "$pf0" 2
+	boot_conf "$pf0" 2
+	site_at_boot
+	step "drift: the PF was set up by hand with autoprobe on"
+	assert_svff_exit "svff-status --check reports the drift" "$SVFF_EXIT_DRIFT" svff-status --check
+	assert_output_has "and names what differs" autoprobe
+	assert_svff_exit "svff-apply --dry-run" 0 svff-apply --dry-run
+	assert_eq "dry run: autoprobe unchanged" 1 "$(cat "$SYSPCI/$pf0/sriov_drivers_autoprobe")"
+	assert_svff_exit "svff-apply" 0 svff-apply
+	assert_pf_as_conf "$pf0" 2
+	domain_define_autostart web "$(vf "$pf0" 0)@1"
+	domain_define_autostart db "$(vf "$pf0" 1)@1"
+	step "clean reboot"
+	tb_reboot clean
+	;;
+2)
+	assert_boot_job
+	assert_pf_as_conf "$pf0" 2
+	for name in web db; do
+		assert_within 60 "domain $name autostarted" domain_running "$name"
+		guest_sees "$name" 0000:01:00.0
+		assert_xml_has_alias "$name" "ua-$name-0"
+	done
+	bench_boot_to_vf "after a clean reboot" web db
+	assert_eq "records left" 0 "$(record_count)"
+	;;
+esac
