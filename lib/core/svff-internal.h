@@ -216,6 +216,8 @@ void record_free(struct record *record);
 void records_free(struct record **records, size_t n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct record *, record_free);
 int record_serialize(const struct record *record, char **ret_text);
+/* Temporary files of writes a crash cut short, in records/ or reconf/: removed. */
+int store_clean_temp(struct svff_ctx *ctx, const char *store);
 int record_parse(const char *text, size_t size, struct record **ret_record);
 
 /* lock.c */

@@ -53,7 +53,10 @@ static void fault_point(const struct reconf *rc, const char *step)
 		raise(SIGTERM);
 }
 
-/* Written ahead of every step that changes the host, for svff-reattach after a crash. */
+/*
+ * Written ahead of every step that changes the host, for svff-reattach (or svff-apply at
+ * boot) after a crash. Test builds: reboot:STEP reboots once the journal says STEP.
+ */
 static int enter_step(struct reconf *rc, const char *step)
 {
 	int r;
@@ -61,6 +64,8 @@ static int enter_step(struct reconf *rc, const char *step)
 	fault_point(rc, step);
 	snprintf(rc->journal.step, sizeof(rc->journal.step), "%s", step);
 	r = rc->ctx->dry_run ? 0 : journal_save(rc->ctx, &rc->journal);
+	if (r == 0 && !rc->ctx->dry_run)
+		fault_reboot(rc->ctx, step);
 	fault_stall(rc->ctx, "stall:", step);
 	return r;
 }

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <libxml/tree.h>
 
-#include "ops.h"
+#include "journal.h"
 #include "statefile.h"
 #include "xml-util.h"
 
