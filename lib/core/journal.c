@@ -165,21 +165,10 @@ int journal_remove(struct svff_ctx *ctx, const char *pf)
 /* The interrupted reconfiguration left numvfs at 0: put the old count back. */
 static int restore_numvfs(struct svff_ctx *ctx, const struct reconf_journal *journal)
 {
-	struct ready_watch watch;
-	int r;
-
 	log_info(ctx, "PF '%s': a reconfiguration to %u VFs was interrupted at step '%s'; "
 		 "numvfs goes back to %u", journal->pf, journal->to_numvfs, journal->step,
 		 journal->from_numvfs);
-	r = ready_watch_begin(ctx, &watch);
-	if (r == 0)
-		r = numvfs_write(ctx, journal->pf, journal->from_numvfs,
-				 deadline_from_now(ctx, journal->pf, DEADLINE_READY), NULL);
-	if (r == 0)
-		r = vfs_wait_ready(ctx, &watch, journal->pf, journal->from_numvfs,
-				   deadline_from_now(ctx, journal->pf, DEADLINE_READY));
-	ready_watch_end(&watch);
-	return r;
+	return numvfs_write_ready(ctx, journal->pf, journal->from_numvfs);
 }
 
 int journal_recover(struct svff_ctx *ctx, const char *pf)
