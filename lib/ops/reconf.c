@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ops.h"
 #include "pause.h"
 #include "program.h"
@@ -383,6 +384,22 @@ static int refuse_unfinished(struct reconf *rc)
 			 rc->pf->bdf, earlier.step, rc->pf->bdf);
 }
 
+/* svff.conf is the desired state: svff-apply sets its numvfs again at the next boot. */
+static void hint_svff_conf(struct reconf *rc)
+{
+	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
+	const struct managed_pf *managed;
+
+	if (conf_load_quietly(rc->ctx, rc->ctx->conf_file, &conf) < 0)
+		return;
+	managed = conf_find_pf(conf, rc->pf->bdf);
+	if (managed && managed->numvfs > 0 && managed->numvfs != rc->request->numvfs)
+		log_warning(rc->ctx, "PF '%s': %s says numvfs=%u, which svff-apply sets again at "
+			    "the next boot; to keep %u VFs across reboots, set numvfs=%u there",
+			    rc->pf->bdf, rc->ctx->conf_file, managed->numvfs,
+			    rc->request->numvfs, rc->request->numvfs);
+}
+
 static int reconf_locked(struct reconf *rc)
 {
 	int r = refuse_unfinished(rc);
@@ -390,6 +407,8 @@ static int reconf_locked(struct reconf *rc)
 	fault_stall(rc->ctx, "stall:", "plan");
 	if (r == 0)
 		r = print_plan(rc);
+	if (r == 0)
+		hint_svff_conf(rc);
 	if (r < 0 || rc->ctx->dry_run)
 		return r;
 	rc->journal = (struct reconf_journal){ .from_numvfs = rc->pf->numvfs,
