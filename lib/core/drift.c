@@ -89,11 +89,11 @@ static int check_drivers(struct svff_ctx *ctx, struct pf_drift *d)
 static int check_numvfs(struct svff_ctx *ctx, struct pf_drift *d)
 {
 	char want[96];
-	int r = journal_load(ctx, d->conf->bdf, &d->journal);
+	int r = journal_unfinished(ctx, d->conf->bdf, &d->journal);
 
-	if (r < 0 && r != -ENOENT)
+	if (r < 0)
 		return r;
-	d->has_journal = r == 0;
+	d->has_journal = r > 0;
 	/* An interrupted reconfiguration first: the domains' records point at those VFs. */
 	if (d->has_journal) {
 		d->set_numvfs = true;

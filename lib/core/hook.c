@@ -75,11 +75,9 @@ static int save_assignment(struct svff_ctx *ctx, const char *name, const char *u
 static int refuse_unfinished(struct svff_ctx *ctx, const char *pf, const char *domain)
 {
 	struct reconf_journal journal;
-	int r = journal_load(ctx, pf, &journal);
+	int r = journal_unfinished(ctx, pf, &journal);
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	return log_errno(ctx, -EEXIST,
 			 "a reconfiguration of PF '%s' (numvfs %u -> %u) was interrupted at step "

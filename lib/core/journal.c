@@ -147,6 +147,13 @@ int journal_load(struct svff_ctx *ctx, const char *pf, struct reconf_journal *re
 	return 0;
 }
 
+int journal_unfinished(struct svff_ctx *ctx, const char *pf, struct reconf_journal *ret_journal)
+{
+	int r = journal_load(ctx, pf, ret_journal);
+
+	return r == -ENOENT ? 0 : r < 0 ? r : 1;
+}
+
 int journal_remove(struct svff_ctx *ctx, const char *pf)
 {
 	_cleanup_close_ int dir_fd = open_store(ctx, false);
@@ -175,11 +182,9 @@ int journal_recover(struct svff_ctx *ctx, const char *pf)
 {
 	_cleanup_(pf_info_freep) struct pf_info *info = NULL;
 	struct reconf_journal journal;
-	int r = journal_load(ctx, pf, &journal);
+	int r = journal_unfinished(ctx, pf, &journal);
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	r = sysfs_pf_load(ctx, pf, &info);
 	if (r < 0)

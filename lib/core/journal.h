@@ -20,6 +20,8 @@ int journal_parse(const char *text, size_t size, const char *pf,
 		  struct reconf_journal *ret_journal);
 /* -ENOENT quietly when no reconfiguration of the PF was interrupted. */
 int journal_load(struct svff_ctx *ctx, const char *pf, struct reconf_journal *ret_journal);
+/* 1 with ret filled when the PF's reconfiguration is unfinished, 0 when none is, or -errno. */
+int journal_unfinished(struct svff_ctx *ctx, const char *pf, struct reconf_journal *ret_journal);
 int journal_remove(struct svff_ctx *ctx, const char *pf);
 /* Put numvfs back where an interrupted reconfiguration left it at 0; drop its journal. */
 int journal_recover(struct svff_ctx *ctx, const char *pf);

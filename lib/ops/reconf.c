@@ -375,9 +375,10 @@ static int run_steps(struct reconf *rc)
 static int refuse_unfinished(struct reconf *rc)
 {
 	struct reconf_journal earlier;
+	int r = journal_unfinished(rc->ctx, rc->pf->bdf, &earlier);
 
-	if (journal_load(rc->ctx, rc->pf->bdf, &earlier) == -ENOENT)
-		return 0;
+	if (r <= 0)
+		return r;
 	return log_errno(rc->ctx, -EEXIST,
 			 "an earlier reconfiguration of PF '%s' was interrupted at step '%s'; "
 			 "run svff-reattach --pf %s first",

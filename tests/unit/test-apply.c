@@ -206,14 +206,9 @@ END_TEST
 
 START_TEST(numvfs_change_while_a_process_holds_a_vf_is_refused)
 {
-	_cleanup_free_ char *proc = test_mkdtemp(), *dir = NULL, *fd = NULL, *numvfs = NULL;
+	_cleanup_free_ char *proc = test_fake_proc(ctx), *numvfs = NULL;
 
-	ck_assert_int_ge(asprintf(&dir, "%s/4242/fd", proc), 0);
-	ck_assert_int_ge(asprintf(&fd, "%s/17", dir), 0);
-	ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
-	ck_assert_int_eq(symlink("/dev/vfio/13", fd), 0); /* VF 03:00.3's group */
-	free(ctx->proc_root);
-	ctx->proc_root = strdup(proc);
+	test_fake_fd(proc, "4242", "17", "/dev/vfio/13"); /* VF 03:00.3's group */
 	write_conf("[0000:03:00.0]\nnumvfs=1\n");
 	ck_assert_int_eq(svff_apply(ctx, NULL), -ETXTBSY);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "VF '0000:03:00.3' is in use by process "

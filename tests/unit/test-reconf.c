@@ -231,15 +231,10 @@ static char *numvfs_now(const char *pf)
 START_TEST(vf_held_outside_libvirt_stops_it_before_anything_changes)
 {
 	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
-	_cleanup_free_ char *proc = test_mkdtemp(), *dir = NULL, *fd = NULL, *numvfs = NULL;
+	_cleanup_free_ char *proc = test_fake_proc(ctx), *numvfs = NULL;
 	struct reconf_journal journal;
 
-	ck_assert_int_ge(asprintf(&dir, "%s/4242/fd", proc), 0);
-	ck_assert_int_ge(asprintf(&fd, "%s/17", dir), 0);
-	ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
-	ck_assert_int_eq(symlink("/dev/vfio/12", fd), 0); /* VF 03:00.2's group */
-	free(ctx->proc_root);
-	ctx->proc_root = strdup(proc);
+	test_fake_fd(proc, "4242", "17", "/dev/vfio/12"); /* VF 03:00.2's group */
 	use_test_driver();
 	ck_assert_int_eq(svff_reconf(ctx, &request), -ETXTBSY);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "held by process 4242"));

@@ -339,7 +339,7 @@ END_TEST
 START_TEST(leftover_temp_file_is_never_a_record_and_is_cleaned)
 {
 	struct record record = sample_record(0, PHASE_DETACHED);
-	_cleanup_free_ char *text = NULL, *proc = test_mkdtemp(), *live = NULL;
+	_cleanup_free_ char *text = NULL, *proc = NULL, *live = NULL;
 	char dead_path[PATH_MAX], live_path[PATH_MAX];
 	struct record **records;
 	struct record *one;
@@ -362,10 +362,9 @@ START_TEST(leftover_temp_file_is_never_a_record_and_is_cleaned)
 	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &one), -ENOENT);
 	ck_assert_str_eq(test_messages(), "");
 	/* pid 4242 runs (it may be writing now), 4243 is gone */
+	proc = test_fake_proc(ctx);
 	ck_assert_int_ge(asprintf(&live, "%s/4242", proc), 0);
 	ck_assert_int_eq(mkdir(live, 0700), 0);
-	free(ctx->proc_root);
-	ctx->proc_root = strdup(proc);
 	ck_assert_int_eq(store_clean_temp(ctx, STORE_RECORDS), 1);
 	ck_assert_int_ne(access(dead_path, F_OK), 0);
 	ck_assert_int_eq(access(live_path, F_OK), 0);
