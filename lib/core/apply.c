@@ -264,10 +264,8 @@ _public_ int svff_apply(struct svff_ctx *ctx, const char *pf)
 		r = ctx->dry_run ? state_verify(ctx) : state_prepare(ctx);
 	if (r < 0)
 		return r;
-	if (conf->n_pfs == 0) {
+	if (conf->n_pfs == 0)
 		log_info(ctx, "%s lists no PF: nothing to apply", ctx->conf_file);
-		return 0;
-	}
 	for (size_t i = 0; i < conf->n_pfs; i++) {
 		if (one && one != &conf->pfs[i])
 			continue;
