@@ -1,4 +1,4 @@
-# bash completion for svff-reconf, svff-detach, svff-reattach and svff-status.
+# bash completion for svff-reconf, svff-detach, svff-reattach, svff-status and svff-apply.
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Options come from each program's --help, PF addresses from the SR-IOV PFs in sysfs
@@ -155,4 +155,4 @@ _svff()
 	return 0
 }
 
-complete -F _svff svff-reconf svff-detach svff-reattach svff-status
+complete -F _svff svff-reconf svff-detach svff-reattach svff-status svff-apply

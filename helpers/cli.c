@@ -22,6 +22,7 @@ enum {
 	OPT_DOMAIN,
 	OPT_NUMVFS,
 	OPT_MODE,
+	OPT_CHECK,
 };
 
 static const struct option options[] = {
@@ -42,6 +43,7 @@ static const struct option options[] = {
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "numvfs", required_argument, NULL, OPT_NUMVFS },
 	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{},
 };
 
@@ -49,7 +51,8 @@ static void usage(const struct cli_spec *spec)
 {
 	printf("Usage: %s [OPTION]...\n%s\n\n", spec->program, spec->summary);
 	if (spec->selectors)
-		printf("  --pf BDF            every VF of this SR-IOV PF\n");
+		printf("  --pf BDF            %s\n",
+		       spec->pf_help ? spec->pf_help : "every VF of this SR-IOV PF");
 	if (spec->selectors && !spec->pf_only)
 		printf("  --vf BDF            this VF only\n"
 		       "  --domain NAME       every VF of this domain (name or UUID)\n");
@@ -78,9 +81,13 @@ static void usage(const struct cli_spec *spec)
 		       "                      how long the program may run (default 600)\n");
 	if (spec->json)
 		printf("  --json              print JSON instead of a table\n");
-	printf("  --connect URI       libvirt URI (default $LIBVIRT_DEFAULT_URI or "
-	       "qemu:///system)\n"
-	       "  --state-dir DIR     where records and locks live (default $SVFF_STATE_DIR "
+	if (spec->check)
+		printf("  --check             exit with status %d when a PF of svff.conf differs "
+		       "from it\n", SVFF_EXIT_DRIFT);
+	if (!spec->no_libvirt)
+		printf("  --connect URI       libvirt URI (default $LIBVIRT_DEFAULT_URI or "
+		       "qemu:///system)\n");
+	printf("  --state-dir DIR     where records and locks live (default $SVFF_STATE_DIR "
 	       "or /var/lib/svff)\n"
 	       "  -q, --quiet         print errors and warnings only\n"
 	       "  -v, --verbose       print debugging messages too\n"
@@ -174,6 +181,10 @@ static bool allowed(const struct cli_spec *spec, int opt)
 		return spec->reconf;
 	case OPT_MODE:
 		return spec->mode;
+	case OPT_CHECK:
+		return spec->check;
+	case OPT_CONNECT:
+		return !spec->no_libvirt;
 	default:
 		return true;
 	}
@@ -221,6 +232,9 @@ static int apply_option(const struct cli_spec *spec, int opt, struct cli *cli)
 	case OPT_JSON:
 		cli->json = true;
 		cli->config.json = true;
+		return 0;
+	case OPT_CHECK:
+		cli->check = true;
 		return 0;
 	case OPT_TIMEOUT:
 	case OPT_READY_TIMEOUT:

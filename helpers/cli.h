@@ -11,17 +11,21 @@ struct cli_spec {
 	const char *summary;   /* one line under "Usage:" */
 	bool selectors;        /* --pf, --vf, --domain */
 	bool pf_only;          /* of the selectors, --pf only */
+	const char *pf_help;   /* NULL: "every VF of this SR-IOV PF" */
 	bool json;             /* --json */
 	bool dry_run;          /* --dry-run */
 	bool timeout;          /* --release-timeout (--timeout), --ready-timeout */
 	bool reconf;           /* --numvfs, --program */
 	bool mode;             /* --mode */
+	bool no_libvirt;       /* never talks to libvirt: no --connect */
+	bool check;            /* --check */
 };
 
 struct cli {
 	struct svff_config config;
 	struct svff_selector selector;
 	bool json;
+	bool check;
 	struct svff_reconf_request reconf;
 	bool has_numvfs;
 };

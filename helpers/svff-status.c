@@ -10,10 +10,13 @@ static const struct cli_spec spec = {
 	.selectors = true,
 	.pf_only = true,
 	.json = true,
+	.check = true,
 };
 
 static int status(struct svff_ctx *ctx, const struct cli *cli)
 {
+	if (cli->check)
+		return svff_status_check(ctx, cli->selector.pf, cli->json, stdout);
 	return svff_status(ctx, cli->selector.pf, cli->json, stdout);
 }
 

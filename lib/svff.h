@@ -88,6 +88,7 @@ enum svff_exit {
 	SVFF_EXIT_ROLLED_BACK = 15,   /* the --program failed or hung; everything was rolled back */
 	SVFF_EXIT_HELD = 16,          /* a VF is still held by a process; numvfs cannot change */
 	SVFF_EXIT_NOT_READY = 17,     /* a VF was not ready in time; not given back, still recorded */
+	SVFF_EXIT_DRIFT = 18,         /* svff-status --check: a managed PF differs from svff.conf */
 	/* 128 + N: stopped by signal N (SIGHUP, SIGINT, SIGTERM) at a safe point */
 };
 
@@ -105,8 +106,21 @@ int svff_detach(struct svff_ctx *ctx, const struct svff_selector *selector);
 /* Give every selected recorded VF back to its domain, at its recorded guest address. */
 int svff_reattach(struct svff_ctx *ctx, const struct svff_selector *selector);
 
-/* Print PFs, VFs, drivers, holders and recorded phases; pf may be NULL for all. */
+/*
+ * Print PFs, VFs, drivers, holders, recorded phases and, for the PFs of svff.conf, whether
+ * they match it; pf may be NULL for all.
+ */
 int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *out);
+/* The same; -EDOM (SVFF_EXIT_DRIFT) when a managed PF differs from svff.conf. */
+int svff_status_check(struct svff_ctx *ctx, const char *pf, bool json, FILE *out);
+
+/*
+ * Make every PF of svff.conf (or the one given) match it: an interrupted
+ * reconfiguration's numvfs first, else numvfs=, autoprobe=, each VF on driver= and
+ * ready. Never calls libvirt (it runs at boot before libvirtd); refuses to change numvfs
+ * while a VF is in use. With dry_run, prints the plan and changes nothing.
+ */
+int svff_apply(struct svff_ctx *ctx, const char *pf);
 
 /*
  * The libvirt qemu hook: argv[1..3] as libvirt passes them, the domain XML from

@@ -122,6 +122,8 @@ _public_ int svff_exit_code(int error)
 		return SVFF_EXIT_HELD;
 	case EINPROGRESS:
 		return SVFF_EXIT_NOT_READY;
+	case EDOM:
+		return SVFF_EXIT_DRIFT;
 	case EINTR:
 		return 128 + SIGINT; /* without the signal itself; programs use svff_interrupt_signal */
 	default:

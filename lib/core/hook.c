@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "journal.h"
 
 /* A host device of the starting domain that is a VF slot of a managed PF. */
 struct managed_vf {
@@ -73,6 +74,24 @@ static int save_assignment(struct svff_ctx *ctx, const char *name, const char *u
 	return r;
 }
 
+/*
+ * A reconfiguration cut short (a crash, a power loss) left numvfs as it was then: the VF
+ * may be the wrong one, or none. svff-apply finishes it at boot, before libvirtd.
+ */
+static int refuse_unfinished(struct svff_ctx *ctx, const char *pf, const char *domain)
+{
+	struct reconf_journal journal;
+	int r = journal_unfinished(ctx, pf, &journal);
+
+	if (r <= 0)
+		return r;
+	return log_errno(ctx, -EEXIST,
+			 "a reconfiguration of PF '%s' (numvfs %u -> %u) was interrupted at step "
+			 "'%s' and is not finished; domain '%s' was not started: run svff-apply "
+			 "--pf %s (or svff-reattach --pf %s), then start it again",
+			 pf, journal.from_numvfs, journal.to_numvfs, journal.step, domain, pf, pf);
+}
+
 static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
 		      struct managed_vf *vf, const struct hostdev *dev)
 {
@@ -80,6 +99,8 @@ static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
 	LOG_SCOPE(vf->conf->bdf, dev->source_bdf, NULL, NULL);
 	int r = lock_pf_for_start(ctx, vf, name, &pf_lock);
 
+	if (r == 0)
+		r = refuse_unfinished(ctx, vf->conf->bdf, name);
 	if (r < 0)
 		return r;
 	/* Read again: a reconfiguration may have just changed numvfs. */
@@ -120,9 +141,12 @@ static int hook_prepare(struct svff_ctx *ctx, const struct svff_conf *conf, cons
 
 /*
  * A record of records/ goes only under its PF's lock. While an operation holds it, the
- * record stays: that operation finds the domain stopped and says so.
+ * record stays: that operation finds the domain stopped (or started anew) and says so.
  */
-static int drop_record(struct svff_ctx *ctx, const char *store, const struct record *record)
+typedef void (*say_fn)(struct svff_ctx *ctx, const struct record *record, const void *userdata);
+
+static int drop_record(struct svff_ctx *ctx, const char *store, const struct record *record,
+		       say_fn say, const void *userdata)
 {
 	_cleanup_close_ int pf_lock = -EBADF;
 	int r = 0;
@@ -132,27 +156,19 @@ static int drop_record(struct svff_ctx *ctx, const char *store, const struct rec
 		r = pf_lock_share(ctx, record->pf, &pf_lock);
 	if (r == -EBUSY) {
 		log_event(ctx, SVFF_LOG_WARNING, RECORD_KEPT,
-			  "domain '%s' stopped while svff works on PF '%s'; the record of "
-			    "its VF %u is kept", record->domain_name, record->pf,
-			    record->vf_index);
+			  "domain '%s' stopped or started while svff works on PF '%s'; the "
+			  "record of its VF %u is kept", record->domain_name, record->pf,
+			  record->vf_index);
 		return 0;
 	}
-	if (r < 0)
-		return r;
-	r = record_remove(ctx, store, record);
-	if (r == 0 && record->phase != PHASE_ASSIGNED)
-		log_event(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
-			  "domain stopped: pending reattach of VF %u of PF '%s' dropped",
-			  record->vf_index, record->pf);
-	else if (r == 0)
-		log_journal(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
-			    "domain '%s' stopped: its assignment of VF %u of PF '%s' dropped",
-			    record->domain_name, record->vf_index, record->pf);
-	return r;
+	if (r == 0 && say)
+		say(ctx, record, userdata);
+	return r < 0 ? r : record_remove(ctx, store, record);
 }
 
-/* Drop what names the stopped domain from one store; persistent config is not touched. */
-static int drop_domain_records(struct svff_ctx *ctx, const char *store, const char *uuid)
+/* Drop what names the domain from one store; persistent config is not touched. */
+static int drop_domain_records(struct svff_ctx *ctx, const char *store, const char *uuid,
+			       say_fn say, const void *userdata)
 {
 	struct record **records;
 	size_t n;
@@ -160,19 +176,82 @@ static int drop_domain_records(struct svff_ctx *ctx, const char *store, const ch
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(records[i]->domain_uuid, uuid) == 0 &&
-		    drop_record(ctx, store, records[i]) < 0)
+		    drop_record(ctx, store, records[i], say, userdata) < 0)
 			result = -EIO;
 	records_free(records, n);
 	return r < 0 ? r : result;
 }
 
+static void say_stopped(struct svff_ctx *ctx, const struct record *record,
+			const void *userdata)
+{
+	if (record->phase != PHASE_ASSIGNED)
+		log_event(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
+			  "domain stopped: pending reattach of VF %u of PF '%s' dropped",
+			  record->vf_index, record->pf);
+	else
+		log_journal(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
+			    "domain '%s' stopped: its assignment of VF %u of PF '%s' dropped",
+			    record->domain_name, record->vf_index, record->pf);
+}
+
 static int hook_release(struct svff_ctx *ctx, const char *uuid)
 {
-	int r = drop_domain_records(ctx, STORE_ASSIGNED, uuid);
+	int r = drop_domain_records(ctx, STORE_ASSIGNED, uuid, say_stopped, NULL);
 
-	int s = drop_domain_records(ctx, STORE_RECORDS, uuid);
+	int s = drop_domain_records(ctx, STORE_RECORDS, uuid, say_stopped, NULL);
 
 	return r < 0 ? r : s;
+}
+
+/* The host devices of the domain now starting. */
+struct starting {
+	const struct hostdev *devs;
+	size_t n;
+};
+
+static void say_resolved(struct svff_ctx *ctx, const struct record *record,
+			 const void *userdata)
+{
+	const struct starting *start = userdata;
+
+	if (hostdevs_find_source(start->devs, start->n, record->vf_bdf))
+		log_event(ctx, SVFF_LOG_INFO, RECORD_DROPPED,
+			  "domain '%s' starts with VF %u of PF '%s' (%s) in its XML: its "
+			  "record (phase %s) is resolved", record->domain_name, record->vf_index,
+			  record->pf, record->vf_bdf, phase_to_string(record->phase));
+	else
+		log_event(ctx, SVFF_LOG_WARNING, RECORD_DROPPED,
+			  "domain '%s' starts without VF %u of PF '%s' (%s), which it had "
+			  "only live (its persistent XML does not have it): its record (phase "
+			  "%s) is dropped, as libvirt drops a live-only device when a domain "
+			  "starts anew; attach the VF again (virsh attach-device) if it needs it",
+			  record->domain_name, record->vf_index, record->pf, record->vf_bdf,
+			  phase_to_string(record->phase));
+}
+
+/*
+ * The domain starts anew (its QEMU of the recorded run is gone: a host crash, or libvirtd
+ * was not there to run the release hook), and the VFs it starts with exist and are bound:
+ * each record of it in records/ is resolved. A recorded VF that is in its XML is there
+ * from its persistent configuration (svff detaches live only). One that is not was
+ * attached live only; libvirt itself forgets such a device when a domain starts anew, and
+ * giving it back later would add a device its configuration does not have, at an address
+ * this run may use: the record is dropped with a warning, not kept.
+ */
+static int resolve_domain_records(struct svff_ctx *ctx, const char *name, const char *uuid,
+				  const struct hostdev *devs, size_t n)
+{
+	struct starting start = { .devs = devs, .n = n };
+	int r = drop_domain_records(ctx, STORE_RECORDS, uuid, say_resolved, &start);
+
+	/* Reported as corrupt already; whatever it says, its VF is not taken from anyone. */
+	if (r == -EBADMSG) {
+		log_warning(ctx, "domain '%s' starts all the same: its own VFs exist and are bound, "
+			    "and a corrupt record is never acted on", name);
+		return 0;
+	}
+	return r;
 }
 
 static bool is(const char *a, const char *b)
@@ -256,6 +335,8 @@ static int hook_run(struct svff_ctx *ctx, bool prepare, const char *name, const 
 		r = lock_assignments(ctx, &lock_fd);
 	if (r >= 0)
 		r = prepare ? hook_prepare(ctx, conf, name, uuid, devs, n) : hook_release(ctx, uuid);
+	if (r >= 0 && prepare)
+		r = resolve_domain_records(ctx, name, uuid, devs, n);
 	return r;
 }
 

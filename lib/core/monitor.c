@@ -13,7 +13,7 @@ bool sysfs_has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver)
 		udev_device_new_from_subsystem_sysname(ctx->udev, "pci", bdf);
 	const char *bound = dev ? udev_device_get_driver(dev) : NULL;
 
-	return bound && strcmp(bound, driver) == 0;
+	return bound && (!driver || strcmp(bound, driver) == 0);
 }
 
 /* PCI events from "kernel" or "udev" (the latter once udev has finished with them). */

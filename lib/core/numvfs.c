@@ -154,7 +154,7 @@ static int start_writer(struct svff_ctx *ctx, const char *pf, const struct numvf
  * Before new VFs appear: whether host drivers may probe them is svff.conf's choice for a
  * managed PF (a host driver that grabs a VF first may touch a device not ready for it).
  */
-static int apply_autoprobe(struct svff_ctx *ctx, const char *pf)
+int pf_apply_autoprobe(struct svff_ctx *ctx, const char *pf)
 {
 	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
 	const struct managed_pf *managed;
@@ -189,7 +189,7 @@ int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t d
 
 	snprintf(job.path, sizeof(job.path), "/sys/bus/pci/devices/%s/sriov_numvfs", pf);
 	snprintf(job.value, sizeof(job.value), "%u", numvfs);
-	r = numvfs > 0 ? apply_autoprobe(ctx, pf) : 0;
+	r = numvfs > 0 ? pf_apply_autoprobe(ctx, pf) : 0;
 	if (r < 0)
 		return r;
 	r = start_writer(ctx, pf, &job, numvfs, &child);
@@ -206,4 +206,18 @@ int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t d
 	if (r < 0)
 		return r;
 	return r == 0 ? 0 : r < 128 ? -r : -EIO;
+}
+
+int numvfs_write_ready(struct svff_ctx *ctx, const char *pf, unsigned numvfs)
+{
+	struct ready_watch watch;
+	int r = ready_watch_begin(ctx, &watch);
+
+	if (r == 0)
+		r = numvfs_write(ctx, pf, numvfs, deadline_from_now(ctx, pf, DEADLINE_READY), NULL);
+	if (r == 0)
+		r = vfs_wait_ready(ctx, &watch, pf, numvfs,
+				   deadline_from_now(ctx, pf, DEADLINE_READY));
+	ready_watch_end(&watch);
+	return r;
 }

@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "fault.h"
 #include "statefile.h"
 #include "xml-util.h"
 
@@ -310,6 +311,15 @@ static int open_records_dir(struct svff_ctx *ctx, const char *store)
 	return state_dir_open(ctx, store);
 }
 
+/* Test builds: SVFF_FAULT_STEP=reboot:record-STEP reboots between the writer's steps. */
+static void record_write_step(void *userdata, const char *step)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "record-%s", step);
+	fault_reboot(userdata, name);
+}
+
 int record_save(struct svff_ctx *ctx, const char *store, const struct record *record)
 {
 	_cleanup_free_ char *text = NULL;
@@ -323,7 +333,11 @@ int record_save(struct svff_ctx *ctx, const char *store, const struct record *re
 				 record->vf_index, record->pf);
 	dir_fd = open_records_dir(ctx, store);
 	record_file_name(record->pf, record->vf_index, name, sizeof(name));
-	r = dir_fd < 0 ? dir_fd : state_file_write_at(dir_fd, name, text);
+	r = dir_fd < 0 ? dir_fd
+		       : state_file_write_steps(dir_fd, name, text,
+						strcmp(store, STORE_RECORDS) == 0 ? record_write_step
+										  : NULL,
+						ctx);
 	if (r < 0) {
 		char dir[PATH_MAX];
 
@@ -441,4 +455,47 @@ int records_load_all(struct svff_ctx *ctx, const char *store, struct record ***r
 	*ret_records = records;
 	*ret_n = n;
 	return result;
+}
+
+static bool process_exists(struct svff_ctx *ctx, int pid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%d", ctx->proc_root, pid);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Remove what writes cut short by a crash or a power loss left: temporary files whose
+ * writer is gone. One whose pid is alive is left (it may be writing now; a pid reused
+ * since a reboot is replaced by that process's next write of the same name). Returns
+ * how many were removed.
+ */
+int store_clean_temp(struct svff_ctx *ctx, const char *store)
+{
+	int dir_fd = state_dir_open(ctx, store);
+	_cleanup_(closedirp) DIR *dir = dir_fd >= 0 ? fdopendir(dir_fd) : NULL;
+	char path[PATH_MAX];
+	struct dirent *de;
+	int pid, n = 0;
+
+	if (!dir) {
+		if (dir_fd >= 0)
+			close(dir_fd);
+		return dir_fd == -ENOENT ? 0 : dir_fd;
+	}
+	store_path(ctx, store, path, sizeof(path));
+	while ((de = readdir(dir))) {
+		if (!state_file_is_temp(de->d_name, &pid) || process_exists(ctx, pid))
+			continue;
+		if (unlinkat(dirfd(dir), de->d_name, 0) < 0 && errno != ENOENT)
+			return log_errno(ctx, negative_errno(), "cannot remove '%s/%s': %m", path,
+					 de->d_name);
+		log_info(ctx, "removed '%s/%s', left by a write cut short (a crash or a power loss)",
+			 path, de->d_name);
+		n++;
+	}
+	if (n > 0 && fsync(dirfd(dir)) < 0)
+		return log_errno(ctx, negative_errno(), "cannot sync '%s': %m", path);
+	return n;
 }

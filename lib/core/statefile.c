@@ -22,7 +22,14 @@ int fd_write_all(int fd, const char *text, size_t len)
 	return 0;
 }
 
-int state_file_write_at(int dir_fd, const char *name, const char *text)
+static void step_done(state_file_step_fn at_step, void *userdata, const char *step)
+{
+	if (at_step)
+		at_step(userdata, step);
+}
+
+int state_file_write_steps(int dir_fd, const char *name, const char *text,
+			   state_file_step_fn at_step, void *userdata)
 {
 	char tmp[NAME_MAX + 1];
 	_cleanup_close_ int fd = -EBADF;
@@ -41,16 +48,51 @@ int state_file_write_at(int dir_fd, const char *name, const char *text)
 	if (fd < 0)
 		return negative_errno();
 	r = fd_write_all(fd, text, strlen(text));
+	if (r == 0)
+		step_done(at_step, userdata, "write");
 	if (r == 0 && fsync(fd) < 0)
 		r = negative_errno();
+	if (r == 0)
+		step_done(at_step, userdata, "fsync");
 	if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
 		r = negative_errno();
 	if (r < 0)
 		goto undo;
-	return fsync(dir_fd) < 0 ? negative_errno() : 0;
+	step_done(at_step, userdata, "rename");
+	if (fsync(dir_fd) < 0)
+		return negative_errno();
+	step_done(at_step, userdata, "dirsync");
+	return 0;
 undo:
 	unlinkat(dir_fd, tmp, 0);
 	return r;
+}
+
+int state_file_write_at(int dir_fd, const char *name, const char *text)
+{
+	return state_file_write_steps(dir_fd, name, text, NULL, NULL);
+}
+
+/* ".NAME.PID.tmp": what state_file_write_steps() writes before the rename; the pid in ret. */
+bool state_file_is_temp(const char *name, int *ret_pid)
+{
+	size_t len = strlen(name);
+	const char *dot;
+	char *end;
+	long pid;
+
+	if (name[0] != '.' || len < 6 || strcmp(name + len - 4, ".tmp") != 0)
+		return false;
+	dot = memrchr(name, '.', len - 4);
+	if (!dot || dot == name)
+		return false;
+	errno = 0;
+	pid = strtol(dot + 1, &end, 10);
+	if (errno != 0 || end != name + len - 4 || end == dot + 1 || pid <= 0 || pid > INT_MAX)
+		return false;
+	if (ret_pid)
+		*ret_pid = (int)pid;
+	return true;
 }
 
 int state_file_read_at(int dir_fd, const char *name, size_t max_size, char **ret_text,

@@ -10,6 +10,20 @@
  * opened for reading, nothing larger than max_size read.
  */
 int state_file_write_at(int dir_fd, const char *name, const char *text);
+/*
+ * The same, calling at_step (when not NULL) after each step of it is done: "write",
+ * "fsync", "rename", "dirsync" (the directory's fsync); for the fault points of test
+ * builds.
+ */
+typedef void (*state_file_step_fn)(void *userdata, const char *step);
+int state_file_write_steps(int dir_fd, const char *name, const char *text,
+			   state_file_step_fn at_step, void *userdata);
+/*
+ * Whether a directory entry is the temporary file of a write that never reached its
+ * rename (a crash, a power loss): ".NAME.PID.tmp"; ret_pid (may be NULL) the writer's.
+ * Such a file is never read as svff's: readers skip names that begin with a dot.
+ */
+bool state_file_is_temp(const char *name, int *ret_pid);
 /* -ENOENT quietly; -EBADMSG for what cannot be svff's file (not regular, too large). */
 int state_file_read_at(int dir_fd, const char *name, size_t max_size, char **ret_text,
 		       size_t *ret_size);

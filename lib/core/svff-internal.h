@@ -156,6 +156,7 @@ struct pf_info {
 	pid_t busy_writer; /* > 0: a numvfs write by this process is blocked; numvfs unknown */
 	unsigned busy_numvfs;
 	unsigned stride;
+	int autoprobe; /* sriov_drivers_autoprobe: 1, 0, or -1 when the kernel has none */
 	size_t n_vfs;
 	struct vf_info *vfs;
 };
@@ -180,6 +181,7 @@ int sysfs_write_attr(const char *path, const char *value);
 /* monitor.c: udev events instead of sleeps. */
 int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		      usec_t deadline);
+/* driver NULL: bound to any driver. */
 bool sysfs_has_driver(struct svff_ctx *ctx, const char *bdf, const char *driver);
 struct udev_monitor *pci_monitor(struct svff_ctx *ctx, const char *source);
 
@@ -190,6 +192,10 @@ struct numvfs_writer {
 };
 int numvfs_write(struct svff_ctx *ctx, const char *pf, unsigned numvfs, usec_t deadline,
 		 pid_t *ret_pid);
+/* numvfs N (> 0) with every new VF ready, the readiness watch begun first; READY deadline. */
+int numvfs_write_ready(struct svff_ctx *ctx, const char *pf, unsigned numvfs);
+/* sriov_drivers_autoprobe as svff.conf says, for a PF listed there; else nothing. */
+int pf_apply_autoprobe(struct svff_ctx *ctx, const char *pf);
 /* 1 when a write of the PF's numvfs is still under way (ret filled), else 0. */
 int numvfs_writer_find(struct svff_ctx *ctx, const char *pf, struct numvfs_writer *ret);
 
@@ -286,6 +292,8 @@ void record_free(struct record *record);
 void records_free(struct record **records, size_t n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct record *, record_free);
 int record_serialize(const struct record *record, char **ret_text);
+/* Temporary files of writes a crash cut short, in records/ or reconf/: removed. */
+int store_clean_temp(struct svff_ctx *ctx, const char *store);
 int record_parse(const char *text, size_t size, struct record **ret_record);
 
 /* lock.c */

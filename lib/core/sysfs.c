@@ -106,9 +106,21 @@ static int check_is_sriov_pf(struct svff_ctx *ctx, struct udev_device *dev, cons
 			 bdf);
 }
 
+/* sriov_drivers_autoprobe: 1 or 0; -1 where the kernel has none. */
+static int read_autoprobe(struct udev_device *dev)
+{
+	unsigned value;
+
+	if (parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_drivers_autoprobe"),
+			   &value) < 0)
+		return -1;
+	return value != 0;
+}
+
 static int read_counts(struct svff_ctx *ctx, struct udev_device *dev, bool with_vfs,
 		       struct pf_info *pf)
 {
+	pf->autoprobe = read_autoprobe(dev);
 	if (parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_totalvfs"),
 			   &pf->totalvfs) < 0 ||
 	    (with_vfs && parse_unsigned(udev_device_get_sysattr_value(dev, "sriov_numvfs"),

@@ -230,29 +230,50 @@ static int reattach_one(struct domain_job *job, struct record *record)
 	return r;
 }
 
+/*
+ * libvirt no longer knows the domain (undefined; or transient and gone): no one can take
+ * its VFs back, and its records would stay for ever. Removed, with a warning.
+ */
+static int remove_undefined(struct domain_job *job)
+{
+	struct svff_ctx *ctx = job->ctx;
+	int r = 0;
+
+	if (ctx->dry_run) {
+		log_info(ctx, "domain '%s' (%s) is not defined in libvirt: would remove its %zu "
+			 "record(s)", job->domain_name, job->domain_uuid, job->n_records);
+		return 1;
+	}
+	for (size_t i = 0; r == 0 && i < job->n_records; i++)
+		r = record_remove(ctx, STORE_RECORDS, job->records[i]);
+	if (r < 0)
+		return r;
+	log_event(ctx, SVFF_LOG_WARNING, RECORD_DROPPED,
+		  "domain '%s' (%s) is no longer defined in libvirt; its %zu record(s) are "
+		  "removed: no domain can take those VFs back",
+		  job->domain_name, job->domain_uuid, job->n_records);
+	return 1;
+}
+
+/* 0: it runs, give its VFs back; 1: its records are dealt with; else -errno. */
 static int find_running_domain(struct domain_job *job)
 {
 	struct svff_ctx *ctx = job->ctx;
 	int active, r = virt_lookup_domain(ctx, job->virt, job->domain_uuid, &job->dom);
 
-	if (r == -EREMOTEIO)
+	if (r == -ESRCH)
+		return remove_undefined(job);
+	if (r < 0)
 		return log_event_errno(ctx, r, RECORD_KEPT,
-				 "cannot look up domain '%s' in libvirt: %s; its %zu record(s) are "
-				 "kept: run svff-reattach again once libvirtd answers",
-				 job->domain_name, virt_error_message(), job->n_records);
-	if (r < 0) {
-		log_event(ctx, SVFF_LOG_WARNING, RECORD_KEPT,
-			    "domain '%s' (%s) no longer exists; its %zu record(s) are skipped and "
-			    "kept in '%s/records'; remove them once they are not needed",
-			    job->domain_name, job->domain_uuid, job->n_records, ctx->state_dir);
-		return -ESTALE;
-	}
+				       "cannot look up domain '%s' in libvirt: %s; its %zu record(s) "
+				       "are kept: run svff-reattach again once libvirtd answers",
+				       job->domain_name, virt_error_message(), job->n_records);
 	active = virDomainIsActive(job->dom);
 	if (active == 0) {
 		log_event(ctx, SVFF_LOG_WARNING, RECORD_KEPT,
-			    "domain '%s' is not running; its %zu record(s) are kept; start it "
-			    "and run svff-reattach again",
-			    job->domain_name, job->n_records);
+			  "domain '%s' is not running; its %zu record(s) are kept for its next "
+			  "start, which resolves them",
+			  job->domain_name, job->n_records);
 		return -ESTALE;
 	}
 	return active < 0 ? -EREMOTEIO : 0;
@@ -261,8 +282,10 @@ static int find_running_domain(struct domain_job *job)
 static void reattach_domain(struct domain_job *job)
 {
 	LOG_SCOPE(NULL, NULL, job->domain_name, NULL);
-	job->result = find_running_domain(job);
-	if (job->result < 0)
+	int r = find_running_domain(job);
+
+	job->result = r > 0 ? 0 : r;
+	if (r != 0)
 		return;
 	for (size_t i = 0; i < job->n_records; i++) {
 		if (svff_interrupted(job->ctx)) {

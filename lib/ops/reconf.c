@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ops.h"
 #include "pause.h"
 #include "program.h"
@@ -65,7 +66,10 @@ static void fault_point(const struct reconf *rc, const char *step)
 		raise(SIGTERM);
 }
 
-/* Written ahead of every step that changes the host, for svff-reattach after a crash. */
+/*
+ * Written ahead of every step that changes the host, for svff-reattach (or svff-apply at
+ * boot) after a crash. Test builds: reboot:STEP reboots once the journal says STEP.
+ */
 static int enter_step(struct reconf *rc, const char *step)
 {
 	int r;
@@ -73,6 +77,8 @@ static int enter_step(struct reconf *rc, const char *step)
 	fault_point(rc, step);
 	snprintf(rc->journal.step, sizeof(rc->journal.step), "%s", step);
 	r = rc->ctx->dry_run ? 0 : journal_save(rc->ctx, &rc->journal);
+	if (r == 0 && !rc->ctx->dry_run)
+		fault_reboot(rc->ctx, step);
 	fault_stall(rc->ctx, "stall:", step);
 	return r;
 }
@@ -385,13 +391,30 @@ static int run_steps(struct reconf *rc)
 static int refuse_unfinished(struct reconf *rc)
 {
 	struct reconf_journal earlier;
+	int r = journal_unfinished(rc->ctx, rc->pf->bdf, &earlier);
 
-	if (journal_load(rc->ctx, rc->pf->bdf, &earlier) == -ENOENT)
-		return 0;
+	if (r <= 0)
+		return r;
 	return log_errno(rc->ctx, -EEXIST,
 			 "an earlier reconfiguration of PF '%s' was interrupted at step '%s'; "
 			 "run svff-reattach --pf %s first",
 			 rc->pf->bdf, earlier.step, rc->pf->bdf);
+}
+
+/* svff.conf is the desired state: svff-apply sets its numvfs again at the next boot. */
+static void hint_svff_conf(struct reconf *rc)
+{
+	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
+	const struct managed_pf *managed;
+
+	if (conf_load_quietly(rc->ctx, rc->ctx->conf_file, &conf) < 0)
+		return;
+	managed = conf_find_pf(conf, rc->pf->bdf);
+	if (managed && managed->numvfs > 0 && managed->numvfs != rc->request->numvfs)
+		log_warning(rc->ctx, "PF '%s': %s says numvfs=%u, which svff-apply sets again at "
+			    "the next boot; to keep %u VFs across reboots, set numvfs=%u there",
+			    rc->pf->bdf, rc->ctx->conf_file, managed->numvfs,
+			    rc->request->numvfs, rc->request->numvfs);
 }
 
 static int reconf_locked(struct reconf *rc)
@@ -401,6 +424,8 @@ static int reconf_locked(struct reconf *rc)
 	fault_stall(rc->ctx, "stall:", "plan");
 	if (r == 0)
 		r = print_plan(rc);
+	if (r == 0)
+		hint_svff_conf(rc);
 	if (r < 0 || rc->ctx->dry_run)
 		return r;
 	rc->journal = (struct reconf_journal){ .from_numvfs = rc->pf->numvfs,

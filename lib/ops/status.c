@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drift.h"
 #include "virt.h"
 
 /* Everything svff-status shows, gathered once, then printed as text or JSON. */
@@ -12,6 +13,9 @@ struct status {
 	size_t n_domains;
 	struct record **records;
 	size_t n_records;
+	struct svff_conf *conf; /* NULL when svff.conf cannot be read */
+	struct pf_drift *drifts; /* by the index of the PF in conf; .conf NULL: not shown */
+	bool drift;              /* a PF of svff.conf that is shown differs from it */
 };
 
 struct vf_view {
@@ -30,6 +34,62 @@ static void status_done(struct status *st)
 	free(st->pfs);
 	domain_devices_free(st->domains, st->n_domains);
 	records_free(st->records, st->n_records);
+	for (size_t i = 0; st->conf && i < st->conf->n_pfs; i++)
+		pf_drift_done(&st->drifts[i]);
+	free(st->drifts);
+	conf_free(st->conf);
+}
+
+/* For each PF of svff.conf (the one of --pf only): how it differs from svff.conf. */
+static int load_drift(struct svff_ctx *ctx, const char *only, struct status *st)
+{
+	int r = conf_load(ctx, ctx->conf_file, &st->conf);
+
+	if (r < 0) {
+		log_warning(ctx, "whether the PFs match svff.conf is not shown");
+		st->drift = true;
+		return r;
+	}
+	st->drifts = calloc(st->conf->n_pfs + 1, sizeof(*st->drifts));
+	if (!st->drifts)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->conf->n_pfs; i++) {
+		if (only && strcmp(st->conf->pfs[i].bdf, st->pfs[0]->bdf) != 0)
+			continue;
+		r = pf_drift_load(ctx, &st->conf->pfs[i], &st->drifts[i]);
+		if (r < 0)
+			return r;
+		st->drift = st->drift || st->drifts[i].n_items > 0;
+	}
+	return 0;
+}
+
+static const struct pf_drift *find_drift(const struct status *st, const char *bdf)
+{
+	for (size_t i = 0; st->conf && i < st->conf->n_pfs; i++)
+		if (st->drifts[i].conf && strcmp(st->drifts[i].conf->bdf, bdf) == 0)
+			return &st->drifts[i];
+	return NULL;
+}
+
+/* A PF of svff.conf that sysfs does not list: shown after the others. */
+static bool is_absent(const struct pf_drift *d)
+{
+	return d->conf && !d->pf && d->n_items > 0 && strcmp(d->items[0].what, "pf") == 0;
+}
+
+static void print_drift_text(const struct pf_drift *d, FILE *out)
+{
+	char text[256];
+
+	if (!d)
+		return;
+	fprintf(out, "  svff.conf: %s", d->n_items ? "DIFFERS:" : "matches");
+	for (size_t i = 0; i < d->n_items; i++) {
+		drift_item_text(&d->items[i], text, sizeof(text));
+		fprintf(out, "%s %s", i ? ";" : "", text);
+	}
+	fputc('\n', out);
 }
 
 /* A PF whose numvfs write is blocked is shown busy: reading its numvfs would block us too. */
@@ -164,6 +224,7 @@ static void print_text(struct svff_ctx *ctx, const struct status *st, FILE *out)
 		else
 			fprintf(out, "PF %s  driver %s  VFs %u/%u\n", pf->bdf, or_dash(pf->driver),
 				pf->numvfs, pf->totalvfs);
+		print_drift_text(find_drift(st, pf->bdf), out);
 		fprintf(out, "  %-3s %-13s %-10s %-6s %-8s %-16s %-13s %s\n", "VF", "ADDRESS",
 			"DRIVER", "GROUP", "HOLDER", "DOMAIN", "GUEST", "RECORD");
 		for (unsigned i = 0; i < last_index(st, pf); i++) {
@@ -173,6 +234,11 @@ static void print_text(struct svff_ctx *ctx, const struct status *st, FILE *out)
 			print_vf_text(&view, out);
 		}
 	}
+	for (size_t i = 0; st->conf && i < st->conf->n_pfs; i++)
+		if (is_absent(&st->drifts[i])) {
+			fprintf(out, "PF %s  (in svff.conf)\n", st->drifts[i].conf->bdf);
+			print_drift_text(&st->drifts[i], out);
+		}
 }
 
 static void json_string(FILE *out, const char *text)
@@ -216,8 +282,34 @@ static void print_vf_json(const struct vf_view *v, FILE *out)
 	fputs("}", out);
 }
 
+static void print_drift_json(const struct pf_drift *d, FILE *out)
+{
+	if (!d) {
+		fputs("\"svff_conf\":null", out);
+		return;
+	}
+	fprintf(out, "\"svff_conf\":{\"matches\":%s,\"drift\":[", d->n_items ? "false" : "true");
+	for (size_t i = 0; i < d->n_items; i++) {
+		const struct drift_item *item = &d->items[i];
+
+		fprintf(out, "%s{", i ? "," : "");
+		json_field(out, "what", item->what, false);
+		if (item->vf_index >= 0)
+			fprintf(out, "\"vf_index\":%d,", item->vf_index);
+		else
+			fputs("\"vf_index\":null,", out);
+		json_field(out, "vf", item->vf, false);
+		json_field(out, "now", item->now, false);
+		json_field(out, "want", item->want, true);
+		fputs("}", out);
+	}
+	fputs("]}", out);
+}
+
 static void print_json(struct svff_ctx *ctx, const struct status *st, FILE *out)
 {
+	bool first = true;
+
 	fputs("{\"pfs\":[", out);
 	for (size_t p = 0; p < st->n_pfs; p++) {
 		const struct pf_info *pf = st->pfs[p];
@@ -225,8 +317,12 @@ static void print_json(struct svff_ctx *ctx, const struct status *st, FILE *out)
 		fprintf(out, "%s{", p ? "," : "");
 		json_field(out, "address", pf->bdf, false);
 		json_field(out, "driver", pf->driver, false);
-		fprintf(out, "\"numvfs\":%u,\"totalvfs\":%u,\"busy_writer_pid\":%d,\"vfs\":[",
-			pf->numvfs, pf->totalvfs, (int)pf->busy_writer);
+		fprintf(out, "\"numvfs\":%u,\"totalvfs\":%u,\"autoprobe\":%s,\"busy_writer_pid\":%d,",
+			pf->numvfs, pf->totalvfs,
+			pf->autoprobe < 0 ? "null" : pf->autoprobe ? "true" : "false",
+			(int)pf->busy_writer);
+		print_drift_json(find_drift(st, pf->bdf), out);
+		fputs(",\"vfs\":[", out);
 		for (unsigned i = 0; i < last_index(st, pf); i++) {
 			struct vf_view view;
 
@@ -236,13 +332,22 @@ static void print_json(struct svff_ctx *ctx, const struct status *st, FILE *out)
 		}
 		fputs("]}", out);
 	}
-	fprintf(out, "],\"domains_known\":%s}\n", st->domains ? "true" : "false");
+	fputs("],\"svff_conf_absent\":[", out);
+	for (size_t i = 0; st->conf && i < st->conf->n_pfs; i++)
+		if (is_absent(&st->drifts[i])) {
+			fputs(first ? "" : ",", out);
+			json_string(out, st->drifts[i].conf->bdf);
+			first = false;
+		}
+	fprintf(out, "],\"svff_conf_matches\":%s,\"domains_known\":%s}\n",
+		st->drift ? "false" : "true", st->domains ? "true" : "false");
 }
 
-_public_ int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *out)
+/* check: an unreadable svff.conf fails too, and drift is -EDOM. */
+static int show(struct svff_ctx *ctx, const char *pf, bool json, FILE *out, bool check)
 {
 	struct status st = { 0 };
-	int r, records;
+	int r, records, conf;
 
 	r = state_verify(ctx);
 	if (r == 0)
@@ -252,11 +357,27 @@ _public_ int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *
 		return r;
 	}
 	records = records_load_all(ctx, STORE_RECORDS, &st.records, &st.n_records);
+	conf = load_drift(ctx, pf, &st);
 	load_domains(ctx, &st);
 	if (json)
 		print_json(ctx, &st, out);
 	else
 		print_text(ctx, &st, out);
+	r = records < 0 && records != -ENOENT ? records : check ? conf : 0;
+	if (r == 0 && check && st.drift)
+		r = log_errno(ctx, -EDOM, "a PF differs from %s: run svff-apply --dry-run to see "
+			      "what svff-apply would change", ctx->conf_file);
 	status_done(&st);
-	return records == -ENOENT ? 0 : records;
+	return r;
+}
+
+_public_ int svff_status(struct svff_ctx *ctx, const char *pf, bool json, FILE *out)
+{
+	return show(ctx, pf, json, out, false);
+}
+
+/* For monitoring: what cannot be read fails as always; else drift is exit status 18. */
+_public_ int svff_status_check(struct svff_ctx *ctx, const char *pf, bool json, FILE *out)
+{
+	return show(ctx, pf, json, out, true);
 }

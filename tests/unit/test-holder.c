@@ -10,26 +10,16 @@ static struct svff_ctx *ctx;
 
 static void fake_fd(const char *pid, const char *fd, const char *target)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", proc, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%s/fd", proc, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%s/fd/%s", proc, pid, fd);
-	ck_assert_int_eq(symlink(target, path), 0);
+	test_fake_fd(proc, pid, fd, target);
 }
 
 static void setup(void)
 {
 	ctx = test_ctx_new();
-	proc = test_mkdtemp();
-	free(ctx->proc_root);
-	ctx->proc_root = strdup(proc);
+	proc = test_fake_proc(ctx);
 	fake_fd("1", "0", "/dev/null");
 	fake_fd("4242", "3", "/dev/vfio/vfio");
 	fake_fd("4242", "17", "/dev/vfio/12");
-	mkdir(proc, 0755);
 }
 
 static void teardown(void)

@@ -10,6 +10,7 @@
 #include <umockdev.h>
 
 #include "conf.h"
+#include "journal.h"
 #include "hook-gate.h"
 #include "test-util.h"
 #include "test-mock.h"
@@ -437,6 +438,97 @@ START_TEST(unexpected_udev_environment_is_refused)
 }
 END_TEST
 
+/* A record of records/ for domain db1's VF, as a detach (or pause) leaves it. */
+static void record_detached(const char *vf, unsigned index, enum phase phase)
+{
+	char xml[2048];
+	struct record *record;
+
+	domain_xml(xml, sizeof(xml), vf, "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", index, &record), 0);
+	record->phase = phase;
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, record), 0);
+	record_free(record);
+}
+
+START_TEST(start_with_the_recorded_vf_resolves_its_record)
+{
+	char xml[2048];
+	struct record *record;
+
+	record_detached("0000:03:00.3", 1, PHASE_DETACHED);
+	/* another domain's record stays for that domain's start */
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &record), 0);
+	record->vf_index = 0;
+	snprintf(record->domain_uuid, sizeof(record->domain_uuid), "%s",
+		 "2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e002");
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, record), 0);
+	record_free(record);
+	domain_xml(xml, sizeof(xml), "0000:03:00.3", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &record), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "domain 'db1' starts with VF 1 of PF "
+						      "'0000:03:00.0' (0000:03:00.3) in its XML: its "
+						      "record (phase detached) is resolved"));
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &record), 0);
+	record_free(record);
+}
+END_TEST
+
+START_TEST(start_without_a_live_only_vf_drops_its_record_with_a_warning)
+{
+	char xml[2048];
+	struct record *record;
+
+	record_detached("0000:03:00.2", 0, PHASE_PAUSED);
+	domain_xml(xml, sizeof(xml), "0000:03:00.3", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &record), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "domain 'db1' starts without VF 0 of PF "
+						      "'0000:03:00.0' (0000:03:00.2), which it had "
+						      "only live"));
+}
+END_TEST
+
+START_TEST(start_fails_while_a_reconfiguration_is_unfinished)
+{
+	struct reconf_journal journal = { .pf = "0000:03:00.0", .from_numvfs = 2, .to_numvfs = 4,
+					  .step = "enable" };
+	char xml[2048];
+	struct record *record;
+
+	record_detached("0000:03:00.3", 1, PHASE_DETACHED);
+	ck_assert_int_eq(journal_save(ctx, &journal), 0);
+	ck_assert_int_eq(record_remove(ctx, STORE_ASSIGNED, &(struct record){
+		.pf = "0000:03:00.0", .vf_index = 1 }), 0);
+	domain_xml(xml, sizeof(xml), "0000:03:00.3", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), -EEXIST);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "a reconfiguration of PF '0000:03:00.0' "
+						      "(numvfs 2 -> 4) was interrupted at step "
+						      "'enable'"));
+	ck_assert_ptr_nonnull(strstr(test_messages(), "run svff-apply --pf 0000:03:00.0"));
+	/* nothing recorded, nothing resolved: the record waits for a start that can happen */
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 1, &record), -ENOENT);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &record), 0);
+	record_free(record);
+}
+END_TEST
+
+START_TEST(corrupt_record_does_not_stop_a_start_and_is_left_in_place)
+{
+	char xml[2048], path[PATH_MAX];
+
+	ck_assert_int_eq(state_prepare(ctx), 0);
+	snprintf(path, sizeof(path), "%s/records/0000:03:00.0-vf1.xml", ctx->state_dir);
+	test_write_file(path, "<svff-record version='1'><pf>0000:03:00.0</pf>");
+	domain_xml(xml, sizeof(xml), "0000:03:00.3", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "is corrupt; it is left untouched"));
+	ck_assert_int_eq(access(path, F_OK), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hook");
@@ -463,6 +555,10 @@ int main(void)
 	tcase_add_test(hook, lost_vf_of_an_earlier_boot_waits_for_its_domain_to_start);
 	tcase_add_test(hook, planned_detach_record_is_not_turned_into_lost);
 	tcase_add_test(hook, unexpected_udev_environment_is_refused);
+	tcase_add_test(hook, start_with_the_recorded_vf_resolves_its_record);
+	tcase_add_test(hook, start_without_a_live_only_vf_drops_its_record_with_a_warning);
+	tcase_add_test(hook, start_fails_while_a_reconfiguration_is_unfinished);
+	tcase_add_test(hook, corrupt_record_does_not_stop_a_start_and_is_left_in_place);
 	suite_add_tcase(s, hook);
 	return test_run(s);
 }

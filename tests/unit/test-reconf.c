@@ -231,15 +231,10 @@ static char *numvfs_now(const char *pf)
 START_TEST(vf_held_outside_libvirt_stops_it_before_anything_changes)
 {
 	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
-	_cleanup_free_ char *proc = test_mkdtemp(), *dir = NULL, *fd = NULL, *numvfs = NULL;
+	_cleanup_free_ char *proc = test_fake_proc(ctx), *numvfs = NULL;
 	struct reconf_journal journal;
 
-	ck_assert_int_ge(asprintf(&dir, "%s/4242/fd", proc), 0);
-	ck_assert_int_ge(asprintf(&fd, "%s/17", dir), 0);
-	ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
-	ck_assert_int_eq(symlink("/dev/vfio/12", fd), 0); /* VF 03:00.2's group */
-	free(ctx->proc_root);
-	ctx->proc_root = strdup(proc);
+	test_fake_fd(proc, "4242", "17", "/dev/vfio/12"); /* VF 03:00.2's group */
 	use_test_driver();
 	ck_assert_int_eq(svff_reconf(ctx, &request), -ETXTBSY);
 	ck_assert_ptr_nonnull(strstr(test_messages(), "held by process 4242"));
@@ -447,6 +442,65 @@ START_TEST(corrupt_journal_is_left_alone)
 }
 END_TEST
 
+static size_t count_of(const char *haystack, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = haystack; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+START_TEST(reconf_says_once_that_svff_conf_keeps_another_numvfs)
+{
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
+	_cleanup_free_ char *conf = NULL;
+
+	ck_assert_int_ge(asprintf(&conf, "%s/svff.conf", ctx->state_dir), 0);
+	test_write_file(conf, "[0000:03:00.0]\nnumvfs=2\n");
+	free(ctx->conf_file);
+	ctx->conf_file = strdup(conf);
+	use_test_driver();
+	ctx->dry_run = true;
+	ck_assert_int_eq(svff_reconf(ctx, &request), 0);
+	ck_assert_uint_eq(count_of(test_messages(), "says numvfs=2, which svff-apply sets again "
+						    "at the next boot; to keep 3 VFs across "
+						    "reboots, set numvfs=3 there"), 1);
+	request.numvfs = 2;
+	ck_assert_int_eq(svff_reconf(ctx, &request), 0);
+	ck_assert_uint_eq(count_of(test_messages(), "svff-apply sets again"), 1);
+}
+END_TEST
+
+START_TEST(records_of_an_undefined_domain_are_removed_with_a_warning)
+{
+	static const char device[] =
+		"<hostdev mode='subsystem' type='pci' managed='yes'><source><address "
+		"domain='0x0000' bus='0x03' slot='0x00' function='0x3'/></source></hostdev>";
+	struct record record = { .pf = "0000:03:00.0", .vf_index = 1, .vf_bdf = "0000:03:00.3",
+				 .domain_uuid = "2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e999",
+				 .domain_name = "gone", .phase = PHASE_DETACHED };
+	struct svff_selector all = { 0 };
+	struct record *loaded;
+
+	ck_assert_int_eq(xml_device_parse(device, &record.device), 0);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	use_test_driver();
+	ctx->dry_run = true;
+	ck_assert_int_eq(svff_reattach(ctx, &all), 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "would remove its 1 record(s)"));
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &loaded), 0);
+	record_free(loaded);
+	ctx->dry_run = false;
+	ck_assert_int_eq(svff_reattach(ctx, &all), 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "domain 'gone' (2b9a4c9e-8b1e-4bde-a7b4-"
+						      "3c37f1d7e999) is no longer defined in "
+						      "libvirt; its 1 record(s) are removed"));
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &loaded), -ENOENT);
+	free(record.device.xml);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reconf");
@@ -475,6 +529,8 @@ int main(void)
 	tcase_add_test(tc, autoprobe_is_set_as_configured_before_vfs_appear);
 	tcase_add_test(tc, journal_round_trip_and_recovery);
 	tcase_add_test(tc, corrupt_journal_is_left_alone);
+	tcase_add_test(tc, reconf_says_once_that_svff_conf_keeps_another_numvfs);
+	tcase_add_test(tc, records_of_an_undefined_domain_are_removed_with_a_warning);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "statefile.h"
 #include "test-util.h"
 
 static const char device_xml[] =
@@ -283,6 +284,100 @@ START_TEST(second_operation_on_same_pf_is_refused)
 }
 END_TEST
 
+/* What a reader finds at each point a power loss may cut the write short. */
+struct cut_short {
+	const char *step;
+	enum phase found;
+	bool temp_there;
+};
+
+static void look_at_step(void *userdata, const char *step)
+{
+	struct cut_short *seen = userdata;
+	_cleanup_(record_freep) struct record *loaded = NULL;
+	char path[PATH_MAX];
+
+	for (; seen->step; seen++)
+		if (strcmp(seen->step, step) == 0)
+			break;
+	ck_assert_msg(seen->step, "unexpected step '%s'", step);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &loaded), 0);
+	seen->found = loaded->phase;
+	snprintf(path, sizeof(path), "%s/records/.0000:03:00.0-vf0.xml.%d.tmp", ctx->state_dir,
+		 (int)getpid());
+	seen->temp_there = access(path, F_OK) == 0;
+}
+
+START_TEST(write_cut_short_at_any_step_leaves_old_or_new_record)
+{
+	struct record record = sample_record(0, PHASE_DETACHED);
+	struct cut_short seen[] = { { "write" }, { "fsync" }, { "rename" }, { "dirsync" }, { 0 } };
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int dir_fd = -EBADF;
+
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	record.phase = PHASE_REATTACHING;
+	ck_assert_int_eq(record_serialize(&record, &text), 0);
+	dir_fd = state_dir_open(ctx, STORE_RECORDS);
+	ck_assert_int_ge(dir_fd, 0);
+	ck_assert_int_eq(state_file_write_steps(dir_fd, "0000:03:00.0-vf0.xml", text,
+						look_at_step, seen), 0);
+	/* before the rename: the old record, whole, and the new one only in the temp file */
+	ck_assert_int_eq(seen[0].found, PHASE_DETACHED);
+	ck_assert(seen[0].temp_there);
+	ck_assert_int_eq(seen[1].found, PHASE_DETACHED);
+	ck_assert(seen[1].temp_there);
+	/* after it: the new one, and no temp file */
+	ck_assert_int_eq(seen[2].found, PHASE_REATTACHING);
+	ck_assert(!seen[2].temp_there);
+	ck_assert_int_eq(seen[3].found, PHASE_REATTACHING);
+	ck_assert_str_eq(test_messages(), "");
+	free(record.device.xml);
+}
+END_TEST
+
+START_TEST(leftover_temp_file_is_never_a_record_and_is_cleaned)
+{
+	struct record record = sample_record(0, PHASE_DETACHED);
+	_cleanup_free_ char *text = NULL, *proc = NULL, *live = NULL;
+	char dead_path[PATH_MAX], live_path[PATH_MAX];
+	struct record **records;
+	struct record *one;
+	size_t n;
+
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	/* a whole record of VF 1, left by writers cut short before their rename */
+	record.vf_index = 1;
+	ck_assert_int_eq(record_serialize(&record, &text), 0);
+	snprintf(dead_path, sizeof(dead_path), "%s/records/.0000:03:00.0-vf1.xml.4243.tmp",
+		 ctx->state_dir);
+	test_write_file(dead_path, text);
+	snprintf(live_path, sizeof(live_path), "%s/records/.0000:03:00.0-vf1.xml.4242.tmp",
+		 ctx->state_dir);
+	test_write_file(live_path, "<svff-rec"); /* half written */
+	ck_assert_int_eq(records_load_all(ctx, STORE_RECORDS, &records, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(records[0]->vf_index, 0);
+	records_free(records, n);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &one), -ENOENT);
+	ck_assert_str_eq(test_messages(), "");
+	/* pid 4242 runs (it may be writing now), 4243 is gone */
+	proc = test_fake_proc(ctx);
+	ck_assert_int_ge(asprintf(&live, "%s/4242", proc), 0);
+	ck_assert_int_eq(mkdir(live, 0700), 0);
+	ck_assert_int_eq(store_clean_temp(ctx, STORE_RECORDS), 1);
+	ck_assert_int_ne(access(dead_path, F_OK), 0);
+	ck_assert_int_eq(access(live_path, F_OK), 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "left by a write cut short"));
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &one), 0);
+	record_free(one);
+	ck_assert(!state_file_is_temp("0000:03:00.0-vf1.xml", NULL));
+	ck_assert(!state_file_is_temp(".0000:03:00.0-vf1.xml.x.tmp", NULL));
+	free(record.device.xml);
+	test_rm_rf(proc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("state");
@@ -302,6 +397,8 @@ int main(void)
 	tcase_add_test(tc, second_operation_on_same_pf_is_refused);
 	tcase_add_test(tc, untrusted_state_dirs_are_refused);
 	tcase_add_test(tc, fifo_in_place_of_a_record_is_corrupt_not_a_hang);
+	tcase_add_test(tc, write_cut_short_at_any_step_leaves_old_or_new_record);
+	tcase_add_test(tc, leftover_temp_file_is_never_a_record_and_is_cleaned);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -166,4 +168,25 @@ int test_run(Suite *suite)
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);
 	return failed == 0 ? 0 : 1;
+}
+
+char *test_fake_proc(struct svff_ctx *ctx)
+{
+	char *proc = test_mkdtemp();
+
+	free(ctx->proc_root);
+	ctx->proc_root = strdup(proc);
+	return proc;
+}
+
+void test_fake_fd(const char *proc, const char *pid, const char *fd, const char *target)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", proc, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/fd", proc, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/fd/%s", proc, pid, fd);
+	ck_assert_int_eq(symlink(target, path), 0);
 }

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <libxml/tree.h>
 
-#include "ops.h"
+#include "journal.h"
 #include "statefile.h"
 #include "xml-util.h"
 
@@ -147,6 +147,13 @@ int journal_load(struct svff_ctx *ctx, const char *pf, struct reconf_journal *re
 	return 0;
 }
 
+int journal_unfinished(struct svff_ctx *ctx, const char *pf, struct reconf_journal *ret_journal)
+{
+	int r = journal_load(ctx, pf, ret_journal);
+
+	return r == -ENOENT ? 0 : r < 0 ? r : 1;
+}
+
 int journal_remove(struct svff_ctx *ctx, const char *pf)
 {
 	_cleanup_close_ int dir_fd = open_store(ctx, false);
@@ -165,21 +172,10 @@ int journal_remove(struct svff_ctx *ctx, const char *pf)
 /* The interrupted reconfiguration left numvfs at 0: put the old count back. */
 static int restore_numvfs(struct svff_ctx *ctx, const struct reconf_journal *journal)
 {
-	struct ready_watch watch;
-	int r;
-
 	log_info(ctx, "PF '%s': a reconfiguration to %u VFs was interrupted at step '%s'; "
 		 "numvfs goes back to %u", journal->pf, journal->to_numvfs, journal->step,
 		 journal->from_numvfs);
-	r = ready_watch_begin(ctx, &watch);
-	if (r == 0)
-		r = numvfs_write(ctx, journal->pf, journal->from_numvfs,
-				 deadline_from_now(ctx, journal->pf, DEADLINE_READY), NULL);
-	if (r == 0)
-		r = vfs_wait_ready(ctx, &watch, journal->pf, journal->from_numvfs,
-				   deadline_from_now(ctx, journal->pf, DEADLINE_READY));
-	ready_watch_end(&watch);
-	return r;
+	return numvfs_write_ready(ctx, journal->pf, journal->from_numvfs);
 }
 
 int journal_recover(struct svff_ctx *ctx, const char *pf)
@@ -187,11 +183,9 @@ int journal_recover(struct svff_ctx *ctx, const char *pf)
 	_cleanup_(pf_info_freep) struct pf_info *info = NULL;
 	struct reconf_journal journal;
 	LOG_SCOPE(pf, NULL, NULL, NULL);
-	int r = journal_load(ctx, pf, &journal);
+	int r = journal_unfinished(ctx, pf, &journal);
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	r = sysfs_pf_load(ctx, pf, &info);
 	if (r < 0)

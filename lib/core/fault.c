@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/reboot.h>
 
 #include "fault.h"
 
@@ -22,4 +24,24 @@ void fault_stall(struct svff_ctx *ctx, const char *kind, const char *step)
 	log_info(ctx, "test build: stalling 12 s at step '%s'", step ? step : kind);
 	for (int i = 0; i < 60 && !svff_interrupted(ctx); i++)
 		usleep(200000);
+}
+
+void fault_reboot(struct svff_ctx *ctx, const char *step)
+{
+	int fd;
+
+	if (!fault_is(ctx, "reboot:", step))
+		return;
+	/* Said first, and not through stdio buffers: the journal may or may not keep it. */
+	log_warning(ctx, "test build: rebooting at once at step '%s', as a power loss", step);
+	fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		/* 'b': reboot now, no sync, no unmount. */
+		if (write(fd, "b", 1) == 1)
+			pause();
+		close(fd);
+	}
+	reboot(RB_AUTOBOOT);
+	log_error(ctx, "test build: cannot reboot at step '%s': %m", step);
+	abort();
 }
