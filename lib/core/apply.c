@@ -167,8 +167,9 @@ static int apply_locked(struct svff_ctx *ctx, const struct managed_pf *conf)
 	if (r < 0)
 		return r;
 	if (d.n_items == 0) {
-		log_info(ctx, "PF '%s' matches svff.conf (numvfs %u, VFs on %s)", conf->bdf,
-			 d.pf->numvfs, conf->driver);
+		log_event(ctx, SVFF_LOG_INFO, PF_APPLIED,
+			  "PF '%s' matches svff.conf (numvfs %u, VFs on %s)", conf->bdf,
+			  d.pf->numvfs, conf->driver);
 		pf_drift_done(&d);
 		return 0;
 	}
@@ -183,10 +184,13 @@ static int apply_locked(struct svff_ctx *ctx, const struct managed_pf *conf)
 	}
 	if (r == 0 && !ctx->dry_run) {
 		r = change(ctx, &d);
-		log_info(ctx, "PF '%s': svff.conf %s in %.2f s", conf->bdf,
-			 r == 0 ? "applied" : r == -EINPROGRESS ? "applied, VFs not ready yet"
-								  : "NOT applied",
-			 seconds_since(start));
+		if (r == 0)
+			log_event(ctx, SVFF_LOG_INFO, PF_APPLIED, "PF '%s': svff.conf applied in %.2f s",
+				  conf->bdf, seconds_since(start));
+		else
+			log_info(ctx, "PF '%s': svff.conf %s in %.2f s", conf->bdf,
+				 r == -EINPROGRESS ? "applied, VFs not ready yet" : "NOT applied",
+				 seconds_since(start));
 	}
 	pf_drift_done(&d);
 	return r;
@@ -197,6 +201,7 @@ static int apply_pf(struct svff_ctx *ctx, const struct managed_pf *conf)
 	struct op_lock lock = { .global_fd = -EBADF };
 	int r = 0;
 
+	LOG_SCOPE(conf->bdf, NULL, NULL, NULL);
 	/* A dry run waits for nothing and locks nothing: it only reads. */
 	if (!ctx->dry_run)
 		r = wait_pf_driver(ctx, conf->bdf);

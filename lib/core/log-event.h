@@ -24,7 +24,8 @@
 	X(HOOK_REFUSED, "b05d81d282e641c09e4cd294eb3f4166")                              \
 	X(HOOK_ASSIGNED, "11323b2250924b0a85a0d6a8fa64e9a6")                             \
 	X(RECORD_KEPT, "c457f63a458e4099a52ce9b8c1a24853")                               \
-	X(RECORD_DROPPED, "ce497d5ce3cf4622a1aef3d0e4ff56a4")
+	X(RECORD_DROPPED, "ce497d5ce3cf4622a1aef3d0e4ff56a4")                            \
+	X(PF_APPLIED, "99b53dd6a77c490aad679e6b1ea8e29f")
 
 enum log_event {
 	LOG_EVENT_NONE, /* a message that marks no event: no MESSAGE_ID */
