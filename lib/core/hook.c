@@ -85,11 +85,12 @@ static int refuse_unfinished(struct svff_ctx *ctx, const char *pf, const char *d
 
 	if (r <= 0)
 		return r;
-	return log_errno(ctx, -EEXIST,
-			 "a reconfiguration of PF '%s' (numvfs %u -> %u) was interrupted at step "
-			 "'%s' and is not finished; domain '%s' was not started: run svff-apply "
-			 "--pf %s (or svff-reattach --pf %s), then start it again",
-			 pf, journal.from_numvfs, journal.to_numvfs, journal.step, domain, pf, pf);
+	return log_event_errno(ctx, -EEXIST, HOOK_REFUSED,
+			       "a reconfiguration of PF '%s' (numvfs %u -> %u) was interrupted at "
+			       "step '%s' and is not finished; domain '%s' was not started: run "
+			       "svff-apply --pf %s (or svff-reattach --pf %s), then start it again",
+			       pf, journal.from_numvfs, journal.to_numvfs, journal.step, domain, pf,
+			       pf);
 }
 
 static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
