@@ -1,20 +1,18 @@
 # shellcheck shell=bash
-# tests/testbed/scenarios/power-loss.sh - the body of the power-loss scenarios (87, 88), sourced
-# after lib.sh and svff-lib.sh with POWER_LOSS_POINTS set.
+# tests/testbed/scenarios/power-loss.sh - power losses for the boot scenarios (86, 88), sourced
+# after lib.sh and svff-lib.sh.
 #
-# Phase 1 sets the host up as an admin would (svff.conf: PF 0 with numvfs=2, the site's rule and
-# unit at boot) with two running domains that have <autostart>, web (VF 0) and db (VF 1), and
-# cuts the power at the first point. Each later phase checks what the boot made of the cut
-# before it (svff's boot job done before libvirtd, the PF as svff.conf says, no journal, both
-# domains autostarted with their VF at its guest address and nvme bound in the guest, no record
-# left), then cuts the power at the next point. A point is
+# The host is set up as an admin would (svff.conf: PF 0 with numvfs=2, the site's rule and unit
+# at boot) with two domains that have <autostart>, web (VF 0) and db (VF 1). cut_power_at POINT
+# cuts the power at a point of svff's work; after the boot, after_power_loss POINT checks what
+# the boot made of it: svff's boot job done before libvirtd, the PF as svff.conf says, no
+# journal, both domains autostarted with their VF at its guest address and nvme bound in the
+# guest, no record left. A point is
 #   detach|disable|program|enable|reattach: svff-reconf 2 -> 3 reboots the host at once, without
 #       syncing, as soon as its journal says this step (SVFF_FAULT_STEP=reboot:STEP)
 #   record-write|record-fsync|record-rename|record-dirsync: svff-detach of both VFs reboots the
 #       host inside the atomic write of a record: after writing the temporary file, after its
 #       fsync, after the rename, after the directory's fsync
-# shellcheck disable=SC2206 # a list of words
-points=($POWER_LOSS_POINTS)
 pf0=$(pf 0)
 
 cut_power_at() {
@@ -47,17 +45,21 @@ after_power_loss() {
 	assert_eq "records left (each resolved when its domain started with its VF)" 0 "$(record_count)"
 }
 
-if ((TB_PHASE == 1)); then
-	vfs_create "$pf0" 2
-	boot_conf "$pf0" 2
-	site_at_boot
-	assert_svff_exit "svff-apply" 0 svff-apply
-	domain_start_autostart web "$(vf "$pf0" 0)@1"
-	domain_start_autostart db "$(vf "$pf0" 1)@1"
-	guest_sees web 0000:01:00.0
-	guest_sees db 0000:01:00.0
-else
-	after_power_loss "${points[TB_PHASE - 2]}"
-fi
-((TB_PHASE <= ${#points[@]})) && cut_power_at "${points[TB_PHASE - 1]}"
-exit 0
+# power_loss_chain POINT...: phase 1 sets up the host with both domains running and cuts the
+# power at the first point; phase N checks the cut at point N-1, then cuts at point N
+power_loss_chain() {
+	local points=("$@")
+	if ((TB_PHASE == 1)); then
+		vfs_create "$pf0" 2
+		boot_conf "$pf0" 2
+		site_at_boot
+		assert_svff_exit "svff-apply" 0 svff-apply
+		domain_start_autostart web "$(vf "$pf0" 0)@1"
+		domain_start_autostart db "$(vf "$pf0" 1)@1"
+		guest_sees web 0000:01:00.0
+		guest_sees db 0000:01:00.0
+	else
+		after_power_loss "${points[TB_PHASE - 2]}"
+	fi
+	if ((TB_PHASE <= ${#points[@]})); then cut_power_at "${points[TB_PHASE - 1]}"; fi
+}
