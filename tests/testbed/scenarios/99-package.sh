@@ -33,14 +33,14 @@ vf0=$(vf "$pf0" 0) vf1=$(vf "$pf0" 1) vf2=$(vf "$pf0" 2)
 # libvirtd_pid: libvirtd's main process
 libvirtd_pid() { systemctl show -P MainPID libvirtd.service; }
 
-# start_next: (define and) start the domain next with VF 2 at guest bus 1, without waiting for
-# its guest (the hook has done its work when virsh start returns); it must run, its QEMU
-# holding the VF
+# the domain next, with VF 2 at guest bus 1, started by start_next: without waiting for its
+# guest (the hook has done its work when virsh start returns), it must run, its QEMU holding
+# the VF; the scenario destroys it soon after
+domain_xml next "console=ttyS0 panic=-1 loglevel=$GUEST_LOGLEVEL" 2 "$(hostdev_xml next 0 "$vf2" 1)" \
+	>/run/svff-testbed/next.xml
+virsh -q define /run/svff-testbed/next.xml >/dev/null || fail "virsh define next failed"
 start_next() {
-	domain_xml next "console=ttyS0 panic=-1 loglevel=$GUEST_LOGLEVEL" 2 "$(hostdev_xml next 0 "$vf2" 1)" \
-		>/run/svff-testbed/next.xml
-	virsh -q define /run/svff-testbed/next.xml >/dev/null && virsh -q start next &&
-		[[ $(virsh domstate next) == running && $(vfio_holder "$vf2") == "$(domain_pid next)" ]]
+	virsh -q start next && [[ $(virsh domstate next) == running && $(vfio_holder "$vf2") == "$(domain_pid next)" ]]
 }
 
 # keep_runs_on: keep runs in the QEMU it started with, holding VF 0, and its guest resets the
