@@ -11,7 +11,7 @@
 pf0=$(pf 0)
 vfs_create "$pf0" 2
 vf0=$(vf "$pf0" 0)
-assigned=$SVFF_RUNTIME/assigned/$pf0-vf0.xml
+assigned=$(assignment_file "$pf0" 0)
 
 write_conf() {
 	mkdir -p /etc/svff

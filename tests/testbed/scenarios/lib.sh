@@ -23,6 +23,18 @@ GUEST_LOGLEVEL=${GUEST_LOGLEVEL:-4}
 TB_EMULATOR=${TB_EMULATOR:-/usr/bin/qemu-system-x86_64}
 # shellcheck disable=SC2034 # used by the runner and the scenarios
 TB_PATCHED_QEMU=/usr/bin/qemu-system-x86_64-svff
+# svff's Debian package as the host built it, which the runner installs, and (for scenarios
+# marked "# testbed: needs upgrade-deb") a second build of it with a higher version
+# shellcheck disable=SC2034 # used by the runner and the scenarios
+TB_DEB_DIR=$(dirname "$SVFF_SCENARIOS")/deb TB_DEB_UPGRADE_DIR=$(dirname "$SVFF_SCENARIOS")/deb-upgrade
+
+# tb_apt ARGS...: apt ARGS as an admin runs it (apt install FILE.deb, apt remove svff), without
+# questions; the outer VM has no network: the packages' dependencies are in its image
+tb_apt() { DEBIAN_FRONTEND=noninteractive timeout -k 10 300 apt -y "$@"; }
+
+# svff_package_status: dpkg's status and version of svff ("installed 0.1.0", "config-files
+# 0.1.0"), "not-installed" when dpkg knows none
+svff_package_status() { dpkg-query -W -f '${db:Status-Status} ${Version}' svff 2>/dev/null || echo not-installed; }
 
 # ------------------------------------------------------------------ time and progress
 

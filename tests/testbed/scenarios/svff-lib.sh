@@ -37,6 +37,9 @@ assert_output_has() {
 # record_file PF K: path of svff's record of the PF's VF index K
 record_file() { echo "$SVFF_STATE/records/$1-vf$2.xml"; }
 
+# assignment_file PF K: path of the hook's record of the domain started with the PF's VF index K
+assignment_file() { echo "$SVFF_RUNTIME/assigned/$1-vf$2.xml"; }
+
 # record_phase PF K: phase of that record, empty if there is none
 record_phase() { sed -n 's:.*<phase>\(.*\)</phase>.*:\1:p' "$(record_file "$1" "$2")" 2>/dev/null; }
 
