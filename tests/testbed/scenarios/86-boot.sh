@@ -33,11 +33,7 @@ case $TB_PHASE in
 2)
 	assert_boot_job
 	assert_pf_as_conf "$pf0" 2
-	for name in web db; do
-		assert_within 60 "domain $name autostarted" domain_running "$name"
-		guest_sees "$name" 0000:01:00.0
-		assert_xml_has_alias "$name" "ua-$name-0"
-	done
+	assert_autostarted web db
 	bench_boot_to_vf "after a clean reboot" web db
 	assert_eq "records left" 0 "$(record_count)"
 	cut_power_at enable

@@ -25,7 +25,7 @@ cut_power_at() {
 
 # after_power_loss POINT
 after_power_loss() {
-	local name journal=yes
+	local journal=yes
 	[[ $1 == record-* ]] && journal=no
 	step "after the power loss at '$1' (a journal to finish: $journal)"
 	assert_boot_job
@@ -34,11 +34,7 @@ after_power_loss() {
 	fi
 	assert "no journal left" not journal_exists "$pf0"
 	assert_pf_as_conf "$pf0" 2
-	for name in web db; do
-		assert_within 60 "domain $name autostarted" domain_running "$name"
-		guest_sees "$name" 0000:01:00.0
-		assert_xml_has_alias "$name" "ua-$name-0"
-	done
+	assert_autostarted web db
 	bench_boot_to_vf "after a power loss at $1 (journal to finish: $journal)" web db
 	print_status
 	assert "svff-status finds no corrupt record" test "$SVFF_RC" -ne 8

@@ -203,6 +203,19 @@ assert_pf_as_conf() {
 	assert_svff_exit "svff-status --check: the host matches svff.conf" 0 svff-status --check
 }
 
+# assert_autostarted NAME...: each domain was started by libvirtd at boot, its guest booted (as
+# domain_start waits for it) and has its VF at 0000:01:00.0 with nvme bound, alias ua-NAME-0
+assert_autostarted() {
+	local name
+	for name in "$@"; do
+		assert_within 60 "domain $name autostarted" domain_running "$name"
+		wait_until "$GUEST_BOOT_TIMEOUT" guest_reported "$name" ||
+			fail "guest $name did not report within ${GUEST_BOOT_TIMEOUT}s"
+		guest_sees "$name" 0000:01:00.0
+		assert_xml_has_alias "$name" "ua-$name-0"
+	done
+}
+
 # bench_boot_to_vf WHAT NAME...: BENCH line with the seconds from the outer kernel's start to
 # the first of these autostarted guests having its VF (at 0000:01:00.0, nvme bound)
 bench_boot_to_vf() {
