@@ -132,19 +132,23 @@ journal_exists() { test -f "$SVFF_STATE/reconf/$1.xml"; }
 
 # ------------------------------------------------------------------ the journal (svff-journal(7))
 
-# journal_cursor: where the journal is now, for journal_since
+# journal_cursor: where the journal is now, for journal_since: the cursor of a mark entry
+# of the test bed's own, which no match of svff's fields selects
 journal_cursor() {
+	logger -t svff-testbed-mark "journal mark"
 	journalctl --sync
-	journalctl -q -n 1 -o export | sed -n 's/^__CURSOR=//p'
+	journalctl -q -n 1 -o export SYSLOG_IDENTIFIER=svff-testbed-mark | sed -n 's/^__CURSOR=//p'
 }
 
-# journal_since CURSOR MATCH...: the entries after CURSOR that match (journalctl's
-# FIELD=VALUE), one JSON object a line; journald has stored all that was sent before
+# journal_since CURSOR MATCH...: the entries since CURSOR that match (journalctl's
+# FIELD=VALUE), one JSON object a line; journald has stored all that was sent before. Not
+# --after-cursor: with matches, systemd 252's journalctl skips the first matching entry
+# after a cursor that does not match itself
 journal_since() {
 	local cursor=$1
 	shift
 	journalctl --sync
-	journalctl -q --no-pager --after-cursor="$cursor" -o json "$@"
+	journalctl -q --no-pager --cursor="$cursor" -o json "$@"
 }
 
 # json_field NAME: of each JSON line, the string value of field NAME (an empty line if none)
