@@ -284,7 +284,8 @@ static void reattach_domain(struct domain_job *job)
 	LOG_SCOPE(NULL, NULL, job->domain_name, NULL);
 	int r = find_running_domain(job);
 
-	job->result = r > 0 ? 0 : r;
+	/* Records of a domain libvirt no longer knows were removed: none of them went back. */
+	job->result = r > 0 ? -ESTALE : r;
 	if (r != 0)
 		return;
 	for (size_t i = 0; i < job->n_records; i++) {
