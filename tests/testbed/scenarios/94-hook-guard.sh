@@ -2,7 +2,7 @@
 # 94-hook-guard: the libvirt hook never holds libvirtd up and stays out of what is not
 # svff's business. (a) `virsh start` of a domain with a VF of the PF, racing a real
 # svff-reconf held at each of its steps (the test build's stall switch), fails at once with
-# svff's message, without waiting for it, while `virsh list` answers within 2 s; afterwards
+# svff's message, without waiting for it, while `virsh list` answers within 6 s; afterwards
 # it starts. (b) With a
 # broken svff.conf, a domain passing through a device that is no VF (the second NVMe
 # controller) starts, with a warning in the journal; one with a managed VF does not, told
@@ -32,20 +32,25 @@ restore_state_dir() {
 	return 0
 }
 
-# start_fails_fast NAME TEXT: virsh start NAME fails with TEXT in its message, within 6 s: a
-# hook that waited for the reconfiguration held at a step (12 s) would take longer
+# Bound of a libvirt call that a hook waiting for the reconfiguration, held 12 s at a step,
+# would hold up: half the stall, so a loaded host's slow answer is not taken for a wait
+NOT_HELD_UP=6
+
+# start_fails_fast NAME TEXT: virsh start NAME fails with TEXT in its message, within
+# NOT_HELD_UP seconds
 start_fails_fast() {
 	local t0 out
 	t0=$(now)
 	if out=$(timeout 60 virsh start "$1" 2>&1); then fail "$1 started"; fi
-	assert "virsh start $1 failed at once ($(elapsed "$t0")s)" test $(($(now) - t0)) -lt 600
+	assert "virsh start $1 failed at once ($(elapsed "$t0")s)" test $(($(now) - t0)) -lt $((NOT_HELD_UP * 100))
 	assert "the message says: $2" grep -qF "$2" <<<"$out"
 }
 
+# list_answers: virsh list is not held up by a start the hook refuses
 list_answers() {
 	local t0
 	t0=$(now)
-	assert "virsh list answers within 2 s" timeout 2 virsh -q list >/dev/null
+	assert "virsh list answers within ${NOT_HELD_UP} s" quietly timeout "$NOT_HELD_UP" virsh -q list
 	step "virsh list took $(elapsed "$t0")s"
 }
 

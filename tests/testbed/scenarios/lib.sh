@@ -90,6 +90,9 @@ assert() {
 	if "$@"; then ok "$text"; else fail "$text"; fi
 }
 
+# quietly CMD...: CMD with its output dropped (for assert: its own verdict line must stay)
+quietly() { "$@" >/dev/null 2>&1; }
+
 # not CMD...: succeeds when CMD fails (for assert/wait_until: assert "gone" not test -e FILE)
 not() { ! "$@"; }
 
