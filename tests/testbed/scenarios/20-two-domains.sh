@@ -12,11 +12,10 @@ vfs_create "$pf1" 4
 vf_a=$(vf "$pf0" 0) vf_b=$(vf "$pf1" 1)
 
 t0=$(now)
-domain_start guest-a "$vf_a@1"
-step "guest-a (VF $vf_a at guest bus 1) up in $(elapsed "$t0")s"
-t0=$(now)
-domain_start guest-b "$vf_b@2"
-step "guest-b (VF $vf_b at guest bus 2) up in $(elapsed "$t0")s"
+domain_launch guest-a "$vf_a@1"
+domain_launch guest-b "$vf_b@2"
+guests_booted guest-a guest-b
+step "guest-a (VF $vf_a at guest bus 1) and guest-b (VF $vf_b at guest bus 2) up in $(elapsed "$t0")s"
 
 check_domain() { # NAME VF GUEST_BDF OTHER_GUEST_BDF
 	local name=$1 vf=$2 gbdf=$3 other=$4

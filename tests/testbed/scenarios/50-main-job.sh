@@ -9,8 +9,9 @@ pf0=$(pf 0)
 step "PF $pf0: 2 VFs, managed by svff"
 vfs_create "$pf0" 2
 manage_pf "$pf0"
-domain_start web "$(vf "$pf0" 0)@1"
-domain_start db "$(vf "$pf0" 1)@1"
+domain_launch web "$(vf "$pf0" 0)@1"
+domain_launch db "$(vf "$pf0" 1)@1"
+guests_booted web db
 guest_sees web 0000:01:00.0
 guest_sees db 0000:01:00.0
 before_web=$(live_hostdev web ua-web-0)

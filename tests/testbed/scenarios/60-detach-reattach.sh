@@ -9,9 +9,10 @@ pf0=$(pf 0)
 pf1=$(pf 1)
 vfs_create "$pf0" 4
 vfs_create "$pf1" 1
-domain_start a "$(vf "$pf0" 0)@1"
-domain_start b "$(vf "$pf0" 1)@1" "$(vf "$pf1" 0)@2"
-domain_start c "$(vf "$pf0" 2)@1" "$(vf "$pf0" 3)@2"
+domain_launch a "$(vf "$pf0" 0)@1"
+domain_launch b "$(vf "$pf0" 1)@1" "$(vf "$pf1" 0)@2"
+domain_launch c "$(vf "$pf0" 2)@1" "$(vf "$pf0" 3)@2"
+guests_booted a b c
 # domain:alias:guest address of every VF of PF 0
 devices="a:ua-a-0:0000:01:00.0 b:ua-b-0:0000:01:00.0 c:ua-c-0:0000:01:00.0 c:ua-c-1:0000:02:00.0"
 declare -A before

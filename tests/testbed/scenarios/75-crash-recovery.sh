@@ -8,9 +8,10 @@
 
 pf0=$(pf 0)
 vfs_create "$pf0" 3
-domain_start one "$(vf "$pf0" 0)@1"
-domain_start two "$(vf "$pf0" 1)@1"
-domain_start deaf --no-hotplug "$(vf "$pf0" 2)@1"
+domain_launch one "$(vf "$pf0" 0)@1"
+domain_launch two "$(vf "$pf0" 1)@1"
+domain_launch deaf --no-hotplug "$(vf "$pf0" 2)@1"
+guests_booted one two deaf
 for name in one two deaf; do guest_sees "$name" 0000:01:00.0; done
 
 svff-detach --pf "$pf0" --timeout 60 >/run/svff-testbed/detach.log 2>&1 &

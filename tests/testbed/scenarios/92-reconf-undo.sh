@@ -18,8 +18,9 @@ manage_pf "$pf1"
 vf0=$(vf "$pf0" 0)
 vf1=$(vf "$pf0" 1)
 vf2=$(vf "$pf0" 2)
-domain_start good "$vf0@1"
-domain_start deaf --no-hotplug "$vf1@1"
+domain_launch good "$vf0@1"
+domain_launch deaf --no-hotplug "$vf1@1"
+guests_booted good deaf
 guest_sees good 0000:01:00.0
 guest_sees deaf 0000:01:00.0
 

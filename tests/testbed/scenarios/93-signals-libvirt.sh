@@ -87,9 +87,11 @@ both_back "$pf0"
 
 step "libvirtd restarted in the middle of a reattach"
 assert_svff_exit "db's VF leaves" 0 svff-detach --domain db
+fault_gate_close
 run_bg /run/svff-testbed/reattach.log env SVFF_FAULT_STEP=stall-attach svff-reattach --domain db
 assert_within 30 "svff-reattach is about to attach" grep -qF "test build: stalling" /run/svff-testbed/reattach.log
 systemctl restart libvirtd.service
+fault_gate_open
 finish_bg /run/svff-testbed/reattach.log
 assert_eq "svff-reattach with libvirtd gone: exit status" 6 "$SVFF_RC"
 assert_eq "db's record is kept" reattaching "$(record_phase "$pf0" 1)"

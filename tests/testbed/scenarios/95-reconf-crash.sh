@@ -9,8 +9,9 @@ trap 'undo_manage_pf; jobs -p | xargs -r kill 2>/dev/null' EXIT
 pf0=$(pf 0)
 vfs_create "$pf0" 2
 manage_pf "$pf0"
-domain_start web "$(vf "$pf0" 0)@1"
-domain_start db "$(vf "$pf0" 1)@1"
+domain_launch web "$(vf "$pf0" 0)@1"
+domain_launch db "$(vf "$pf0" 1)@1"
+guests_booted web db
 
 target=3
 for step in detach disable program enable reattach; do

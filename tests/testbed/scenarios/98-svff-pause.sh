@@ -28,8 +28,9 @@ driver_works() {
 pf0=$(pf 0)
 vfs_create "$pf0" 2
 manage_pf "$pf0"
-TB_EMULATOR=$TB_PATCHED_QEMU domain_start web --probe "$(vf "$pf0" 0)@1"
-domain_start db "$(vf "$pf0" 1)@1"
+TB_EMULATOR=$TB_PATCHED_QEMU domain_launch web --probe "$(vf "$pf0" 0)@1"
+domain_launch db "$(vf "$pf0" 1)@1"
+guests_booted web db
 guest_sees web "$gbdf"
 guest_sees db "$gbdf"
 driver_works web

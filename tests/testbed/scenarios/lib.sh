@@ -265,16 +265,27 @@ site_online_log() {
 
 # site_online_rule [DELAY]: the test bed's own udev site rule, as a QDMA or NIC setup rule
 # would prepare new VFs before systemd acts on them: each new NVMe VF's secondary controller
-# goes online (after DELAY seconds, default 0: a slow site). The kernel announces a VF with
-# "add" before its physfn link exists and with "change" once it does, so the rule acts on
-# whichever event first has the link.
+# goes online (after DELAY seconds, default 0: a slow site).
 site_online_rule() {
-	local delay=${1:-0}
-	mkdir -p /run/udev/rules.d
-	cat >/run/udev/rules.d/50-svff-testbed-online.rules <<-RULES
-		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c 'sleep $delay; . $SVFF_SCENARIOS/lib.sh; site_online_log %k \$env{ACTION}'"
-	RULES
+	site_rule_write /run/udev/rules.d "sleep ${1:-0}; . $SVFF_SCENARIOS/lib.sh"
 	udevadm control --reload
+}
+
+# site_rule_write DIR PRELUDE: the site rule in DIR, running PRELUDE (which sources lib.sh)
+# before site_online_log. The kernel announces a VF with "add", which may come before its
+# physfn link exists, and with "change" once it does: the rule acts once per VF, on the first
+# event that has the link (the VF's udev database remembers it and goes when the VF does).
+site_rule_write() {
+	mkdir -p "$1"
+	cat >"$1/50-svff-testbed-online.rules" <<-RULES
+		SUBSYSTEM!="pci", GOTO="svff_testbed_online_end"
+		ACTION!="add|change", GOTO="svff_testbed_online_end"
+		TEST!="physfn", GOTO="svff_testbed_online_end"
+		ACTION=="change", IMPORT{db}="SVFF_TESTBED_ONLINE"
+		ENV{SVFF_TESTBED_ONLINE}=="1", GOTO="svff_testbed_online_end"
+		ENV{SVFF_TESTBED_ONLINE}="1", RUN+="/bin/bash -c '$2; site_online_log %k \$env{ACTION}'"
+		LABEL="svff_testbed_online_end"
+	RULES
 }
 
 # vf_bind_vfio BDF: bind the function to vfio-pci (driver_override, unbind, drivers_probe)
@@ -422,8 +433,23 @@ domain_start() {
 	((DOMAIN_AUTOSTART)) && { err=$(virsh -q autostart "$name" 2>&1) || fail "virsh autostart $name: $err"; }
 	((DOMAIN_DEFINE_ONLY)) && return
 	err=$(virsh -q start "$name" 2>&1) || fail "virsh start $name: $err"
-	wait_until "$GUEST_BOOT_TIMEOUT" guest_reported "$name" ||
-		fail "guest $name did not report within ${GUEST_BOOT_TIMEOUT}s"
+	((DOMAIN_NO_WAIT)) || guests_booted "$name"
+}
+
+# domain_launch NAME ...: domain_start without waiting for the guest; guests_booted waits.
+# Guests that boot side by side take less than one after another.
+domain_launch() { DOMAIN_NO_WAIT=1 domain_start "$@"; }
+DOMAIN_NO_WAIT=0
+
+# guests_booted NAME...: every guest has reported (its first PCI report) within
+# GUEST_BOOT_TIMEOUT seconds per guest: guests booting side by side share the outer VM's CPU
+guests_booted() {
+	local name limit=$((GUEST_BOOT_TIMEOUT * $#)) t0
+	t0=$(now)
+	for name; do
+		wait_until $((limit - ($(now) - t0) / 100)) guest_reported "$name" ||
+			fail "guest $name did not report within ${limit}s (guests booting: $*)"
+	done
 }
 
 # domain_define_autostart NAME VF_BDF@GUEST_BUS...: domain_start's domain, defined with
@@ -603,9 +629,7 @@ boot_unit() {
 # job: the site rule (see site_online_rule) in /etc, running lib.sh from the disk (the share is
 # mounted late), and each NVMe PF's flexible resources released once its nvme driver is bound
 site_at_boot() {
-	cat >/etc/udev/rules.d/50-svff-testbed-online.rules <<-RULES
-		ACTION=="add|change", SUBSYSTEM=="pci", TEST=="physfn", RUN+="/bin/bash -c '. $TB_LIB/lib.sh; site_online_log %k \$env{ACTION}'"
-	RULES
+	site_rule_write /etc/udev/rules.d ". $TB_LIB/lib.sh"
 	udevadm control --reload
 	# shellcheck disable=SC2016 # expanded by the unit at boot
 	boot_unit site 'for pf in $(pf_list); do wait_until 60 test -e $SYSPCI/$pf/nvme && pf_release_flexible $pf; done' \

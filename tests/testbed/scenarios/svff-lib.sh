@@ -101,8 +101,9 @@ manage_pf() {
 two_domains_on() {
 	vfs_create "$1" 2
 	manage_pf "$1"
-	domain_start web "$(vf "$1" 0)@1"
-	domain_start db "$(vf "$1" 1)@1"
+	domain_launch web "$(vf "$1" 0)@1"
+	domain_launch db "$(vf "$1" 1)@1"
+	guests_booted web db
 	guest_sees web 0000:01:00.0
 	guest_sees db 0000:01:00.0
 }
@@ -123,6 +124,16 @@ undo_manage_pf() {
 	udevadm control --reload
 }
 
+
+# fault_gate_close: the next stall of a test build's svff program (SVFF_FAULT_STEP=stall:...)
+# lasts until fault_gate_open, however slow the host; fault_gate_holds: the program started
+# last (its pid in FAULT_GATE_HOLDER) still waits at the closed gate
+fault_gate_close() {
+	export SVFF_FAULT_GATE=/run/svff-testbed/fault-gate
+	rm -f "$SVFF_FAULT_GATE"
+}
+fault_gate_open() { touch "$SVFF_FAULT_GATE"; }
+fault_gate_holds() { [[ ! -e $SVFF_FAULT_GATE ]] && kill -0 "$FAULT_GATE_HOLDER" 2>/dev/null; }
 
 # numvfs PF: the PF's sriov_numvfs
 numvfs() { cat "$SYSPCI/$1/sriov_numvfs"; }
