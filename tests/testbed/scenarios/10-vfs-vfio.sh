@@ -26,7 +26,7 @@ for pf in "${pfs[@]}"; do
 			test "$(find "$SYSPCI/$bdf/iommu_group/devices/" -mindepth 1 | wc -l)" -eq 1
 		assert "IOMMU group $group is not shared with another VF" test -z "${seen_groups[$group]:-}"
 		seen_groups[$group]=$bdf
-		assert_eq "VF $bdf secondary controller" online "$(secondary_state "$pf" "$(secondary_id "$pf" "$k")")"
+		assert_eq "VF $bdf secondary controller" online "$(secondary_of "$pf" "$k" | cut -d' ' -f2)"
 		assert_eq "nobody holds /dev/vfio/$group yet" "" "$(vfio_holder "$bdf")"
 	done
 done

@@ -208,12 +208,6 @@ secondary_list() {
 				$11 + 256 * $12, $13 + 256 * $14 }'
 }
 
-# secondary_state PF SCID: state of a secondary controller, "online" or "offline"
-secondary_state() { secondary_list "$1" | awk -v id="$2" '$1 == id { print $3 }'; }
-
-# secondary_id PF K: ID of the secondary controller behind the PF's VF index K
-secondary_id() { secondary_list "$1" | awk -v vfn=$(($2 + 1)) '$2 == vfn { print $1 }'; }
-
 # vfs_online PF: bring every existing VF's NVMe secondary controller online (1 interrupt and 2
 # queues from the flexible pool each) so an nvme driver can bind to the VF; controllers that
 # are already online are left alone. QEMU sets them offline whenever the VFs are disabled.
@@ -231,36 +225,35 @@ vf_pf() { basename "$(readlink "$SYSPCI/$1/physfn")"; }
 # vf_index_of VF: the VF's index among its PF's VFs (empty if it is none of them)
 vf_index_of() { vf_list "$(vf_pf "$1")" | grep -nx -- "$1" | { IFS=: read -r n _ && echo $((n - 1)); }; }
 
-# vf_online VF: vf_index_online for one VF
-vf_online() {
-	local pf k
-	pf=$(vf_pf "$1")
-	k=$(vf_index_of "$1")
-	[[ -n $k ]] || fail "$1 is no VF of $pf"
-	vf_index_online "$pf" "$k"
-}
+# secondary_of PF K: "SCID STATE" of the secondary controller behind the PF's VF index K
+secondary_of() { secondary_list "$1" | awk -v vfn=$(($2 + 1)) '$2 == vfn { print $1, $3 }'; }
 
 # vf_index_online PF K: the secondary controller of the PF's VF index K online
 vf_index_online() {
-	local pf=$1 k=$2 nvme scid
+	local pf=$1 k=$2 nvme scid state
 	nvme=$(pf_nvme "$pf")
-	scid=$(secondary_id "$pf" "$k")
+	read -r scid state < <(secondary_of "$pf" "$k")
 	[[ -n $scid ]] || fail "no secondary controller for VF $k of $pf"
-	[[ $(secondary_state "$pf" "$scid") == online ]] && return
+	[[ $state == online ]] && return
 	nvme virt-mgmt "$nvme" -c "$scid" -r 1 -a 8 -n 1 >/dev/null &&
 		nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 8 -n 2 >/dev/null &&
 		nvme virt-mgmt "$nvme" -c "$scid" -r 0 -a 9 -n 0 >/dev/null ||
 		fail "cannot bring secondary controller $scid (VF $k of $pf) online"
 }
 
-# site_online_log VF ACTION: vf_online, its outcome and time appended to $TB_LOG/site-rule.log
+# site_online_log VF ACTION: vf_index_online for the VF, its outcome and time appended to $TB_LOG/site-rule.log
 site_online_log() {
-	local t0 out rc=0 pf
+	local t0 out rc=0 pf k state=
 	t0=$(now)
-	out=$(vf_online "$1" 2>&1) || rc=$?
 	pf=$(vf_pf "$1")
-	echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s" \
-		"state=$(secondary_state "$pf" "$(secondary_id "$pf" "$(vf_index_of "$1")")") $out" >>"$TB_LOG/site-rule.log"
+	k=$(vf_index_of "$1")
+	if [[ -n $k ]]; then
+		out=$(vf_index_online "$pf" "$k" 2>&1) || rc=$?
+	else
+		out="$1 is no VF of $pf" rc=1
+	fi
+	[[ -z $k ]] || state=$(secondary_of "$pf" "$k" | cut -d' ' -f2)
+	echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s state=${state:-none} $out" >>"$TB_LOG/site-rule.log"
 }
 
 # site_online_rule [DELAY]: the test bed's own udev site rule, as a QDMA or NIC setup rule
