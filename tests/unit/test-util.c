@@ -154,7 +154,9 @@ char *test_read_file(const char *path)
 	char *text = calloc(1, 65536);
 
 	ck_assert_ptr_nonnull(f);
-	fread(text, 1, 65535, f);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_lt(fread(text, 1, 65535, f), 65535);
+	ck_assert(!ferror(f));
 	fclose(f);
 	return text;
 }
