@@ -158,8 +158,13 @@ vf_group() {
 vfio_holder() {
 	local group
 	group=$(vf_group "$1") || return 0
-	# one find instead of a readlink per fd: forks are slow in the emulated VM
-	find /proc/[0-9]*/fd -maxdepth 1 -lname "/dev/vfio/$group" 2>/dev/null |
+	vfio_group_holders "$group"
+}
+
+# vfio_group_holders [GROUP]: pids holding /dev/vfio/GROUP open (any group by default),
+# space-separated; one find instead of a readlink per fd: forks are slow in the emulated VM
+vfio_group_holders() {
+	find /proc/[0-9]*/fd -maxdepth 1 -lname "/dev/vfio/${1:-[0-9]*}" 2>/dev/null |
 		cut -d/ -f3 | sort -un | paste -sd' '
 }
 
@@ -249,10 +254,10 @@ site_online_log() {
 	k=$(vf_index_of "$1")
 	if [[ -n $k ]]; then
 		out=$(vf_index_online "$pf" "$k" 2>&1) || rc=$?
+		state=$(secondary_of "$pf" "$k" | cut -d' ' -f2)
 	else
 		out="$1 is no VF of $pf" rc=1
 	fi
-	[[ -z $k ]] || state=$(secondary_of "$pf" "$k" | cut -d' ' -f2)
 	echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s state=${state:-none} $out" >>"$TB_LOG/site-rule.log"
 }
 
