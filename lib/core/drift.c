@@ -51,9 +51,9 @@ static bool vf_in_use(struct svff_ctx *ctx, struct pf_drift *d, const struct vf_
 {
 	const struct record *record = find_assignment(assigned, n_assigned, d->pf->bdf,
 						      vf->index);
-	pid_t pid = 0;
+	struct vfio_holder holder = { 0 };
 
-	if (!record && vfio_group_holder(ctx, vf->iommu_group, &pid) <= 0)
+	if (!record && vfio_holder_find(ctx, vf->iommu_group, vf->vfio_device, &holder) <= 0)
 		return false;
 	if (!d->in_use_vf[0]) {
 		snprintf(d->in_use_vf, sizeof(d->in_use_vf), "%s", vf->bdf);
@@ -61,7 +61,7 @@ static bool vf_in_use(struct svff_ctx *ctx, struct pf_drift *d, const struct vf_
 			snprintf(d->in_use_by, sizeof(d->in_use_by), "domain '%s'",
 				 record->domain_name);
 		else
-			snprintf(d->in_use_by, sizeof(d->in_use_by), "process %d", (int)pid);
+			snprintf(d->in_use_by, sizeof(d->in_use_by), "process %d", (int)holder.pid);
 	}
 	return true;
 }

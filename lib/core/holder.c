@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
+/*
+ * A process holds a VF through VFIO by its IOMMU group's node, /dev/vfio/N (libvirt's QEMU
+ * on both Debian 12 and 13), or, on kernels with the VFIO device cdev (Linux 6.6 and later
+ * with CONFIG_VFIO_DEVICE_CDEV: Debian 13's 6.12, not Debian 12's 6.1), by the VF's own
+ * node /dev/vfio/devices/vfioX, which iommufd users (QEMU's iommufd backend, DPDK) open
+ * instead of the group. Either open keeps the kernel from removing the VF, so a numvfs
+ * write would wait for it: both count as holding the VF.
+ */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "svff-internal.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+enum { VFIO_NODES_MAX = 2 };
 
-static bool pid_has_open(const char *proc_root, const char *pid, const char *target)
+/* The index in nodes of the first one the process has open, or -1. */
+static int pid_open_node(const char *proc_root, const char *pid, char nodes[][64], size_t n_nodes)
 {
 	char path[PATH_MAX];
 	_cleanup_(closedirp) DIR *fds = NULL;
@@ -17,7 +25,7 @@ static bool pid_has_open(const char *proc_root, const char *pid, const char *tar
 	snprintf(path, sizeof(path), "%s/%s/fd", proc_root, pid);
 	fds = opendir(path);
 	if (!fds)
-		return false; /* gone, or a kernel thread */
+		return -1; /* gone, or a kernel thread */
 	while ((de = readdir(fds))) {
 		char dest[PATH_MAX];
 		ssize_t n;
@@ -28,45 +36,63 @@ static bool pid_has_open(const char *proc_root, const char *pid, const char *tar
 		if (n < 0)
 			continue;
 		dest[n] = '\0';
-		if (strcmp(dest, target) == 0)
-			return true;
+		for (size_t i = 0; i < n_nodes; i++)
+			if (strcmp(dest, nodes[i]) == 0)
+				return (int)i;
 	}
-	return false;
+	return -1;
 }
 
-/* The first process that has /dev/vfio/<group> open: 1 and its pid, or 0 if none. */
-int vfio_group_holder(struct svff_ctx *ctx, int group, pid_t *ret_pid)
+static size_t vfio_nodes(int group, const char *device, char nodes[VFIO_NODES_MAX][64])
+{
+	size_t n = 0;
+
+	if (group >= 0)
+		snprintf(nodes[n++], sizeof(nodes[0]), "/dev/vfio/%d", group);
+	if (device && device[0])
+		snprintf(nodes[n++], sizeof(nodes[0]), "/dev/vfio/devices/%s", device);
+	return n;
+}
+
+/* The first process that has the VF's group or device node open: 1 and the holder, or 0. */
+int vfio_holder_find(struct svff_ctx *ctx, int group, const char *device,
+		     struct vfio_holder *ret_holder)
 {
 	_cleanup_(closedirp) DIR *proc = NULL;
-	char target[64];
+	char nodes[VFIO_NODES_MAX][64];
+	size_t n_nodes = vfio_nodes(group, device, nodes);
 	struct dirent *de;
 
-	if (group < 0)
+	if (n_nodes == 0)
 		return 0;
-	snprintf(target, sizeof(target), "/dev/vfio/%d", group);
 	proc = opendir(ctx->proc_root);
 	if (!proc)
 		return log_errno(ctx, negative_errno(), "cannot list processes in '%s': %m",
 				 ctx->proc_root);
 	while ((de = readdir(proc))) {
+		int i;
+
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		if (pid_has_open(ctx->proc_root, de->d_name, target)) {
-			if (ret_pid)
-				*ret_pid = (pid_t)strtol(de->d_name, NULL, 10);
-			return 1;
+		i = pid_open_node(ctx->proc_root, de->d_name, nodes, n_nodes);
+		if (i < 0)
+			continue;
+		if (ret_holder) {
+			ret_holder->pid = (pid_t)strtol(de->d_name, NULL, 10);
+			snprintf(ret_holder->node, sizeof(ret_holder->node), "%s", nodes[i]);
 		}
+		return 1;
 	}
 	return 0;
 }
 
 /* QEMU closes the group shortly after libvirt reports the removal. */
-int vfio_wait_released(struct svff_ctx *ctx, int group, usec_t deadline)
+int vfio_wait_released(struct svff_ctx *ctx, int group, const char *device, usec_t deadline)
 {
 	int r;
 
 	for (;;) {
-		r = vfio_group_holder(ctx, group, NULL);
+		r = vfio_holder_find(ctx, group, device, NULL);
 		if (r <= 0)
 			return r;
 		if (now_usec() >= deadline)
@@ -80,15 +106,16 @@ int pf_check_not_held(struct svff_ctx *ctx, const struct pf_info *pf)
 	int result = 0;
 
 	for (size_t i = 0; i < pf->n_vfs; i++) {
-		pid_t pid;
+		const struct vf_info *vf = &pf->vfs[i];
+		struct vfio_holder holder;
 
-		if (vfio_group_holder(ctx, pf->vfs[i].iommu_group, &pid) <= 0)
+		if (vfio_holder_find(ctx, vf->iommu_group, vf->vfio_device, &holder) <= 0)
 			continue;
 		result = log_errno(ctx, -ETXTBSY,
-				   "VF '%s' of PF '%s' is held by process %d (/dev/vfio/%d); "
+				   "VF '%s' of PF '%s' is held by process %d (%s); "
 				   "numvfs cannot change while a VF is held: stop that process or "
 				   "detach the VF from its domain",
-				   pf->vfs[i].bdf, pf->bdf, (int)pid, pf->vfs[i].iommu_group);
+				   vf->bdf, pf->bdf, (int)holder.pid, holder.node);
 	}
 	return result;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -45,6 +46,8 @@ static inline void closep(int *fd)
 		if (*p)                                                                  \
 			func(*p);                                                        \
 	}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* errno as a negative value, never 0, for paths where errno may be unset. */
 static inline int negative_errno(void)

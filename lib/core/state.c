@@ -409,8 +409,6 @@ static bool is_record_name(const char *name)
 	return name[0] != '.' && len > 4 && strcmp(name + len - 4, ".xml") == 0;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
-
 /*
  * Every readable record. Corrupt ones are reported and left in place; the
  * result is then -EBADMSG, with the good records still returned.

@@ -145,6 +145,7 @@ struct vf_info {
 	char bdf[SVFF_BDF_SIZE];
 	char driver[64]; /* "" when unbound */
 	int iommu_group; /* -1 when none */
+	char vfio_device[16]; /* its VFIO device cdev, "vfioX"; "" when none (see holder.c) */
 };
 
 struct pf_info {
@@ -213,9 +214,14 @@ int vfs_wait_ready(struct svff_ctx *ctx, struct ready_watch *watch, const char *
 int vf_wait_ready(struct svff_ctx *ctx, const char *pf, const char *bdf, usec_t deadline);
 void configured_driver(struct svff_ctx *ctx, const char *pf, char *buf, size_t size);
 
-/* holder.c: who has /dev/vfio/N open. */
-int vfio_group_holder(struct svff_ctx *ctx, int group, pid_t *ret_pid);
-int vfio_wait_released(struct svff_ctx *ctx, int group, usec_t deadline);
+/* holder.c: who has a VF open through VFIO: its group's node or its device cdev. */
+struct vfio_holder {
+	pid_t pid;
+	char node[64]; /* the node it has open: /dev/vfio/N or /dev/vfio/devices/vfioX */
+};
+int vfio_holder_find(struct svff_ctx *ctx, int group, const char *device,
+		     struct vfio_holder *ret_holder);
+int vfio_wait_released(struct svff_ctx *ctx, int group, const char *device, usec_t deadline);
 /* -ETXTBSY, naming the process, when any VF of the PF is held: numvfs must not change. */
 int pf_check_not_held(struct svff_ctx *ctx, const struct pf_info *pf);
 
@@ -263,6 +269,7 @@ struct record {
 	enum phase phase;
 	struct hostdev device; /* guest address, alias and the XML to reattach */
 	int iommu_group;       /* of the VF now; found at run time, never saved */
+	char vfio_device[16];  /* likewise: the VF's VFIO device cdev now, "" when none */
 };
 
 const char *phase_to_string(enum phase phase);

@@ -57,6 +57,28 @@ static int iommu_group_of(struct udev_device *dev)
 	return (int)group;
 }
 
+/* "vfioX" of the VF's VFIO device cdev (holder.c), "" when the kernel has none for it. */
+static void vfio_device_of(struct udev_device *dev, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	_cleanup_(closedirp) DIR *dir = NULL;
+	struct dirent *de;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/vfio-dev", udev_device_get_syspath(dev));
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+
+		if (strncmp(de->d_name, "vfio", 4) == 0 && len < size) {
+			memcpy(buf, de->d_name, len + 1);
+			return;
+		}
+	}
+}
+
 static void copy_driver(struct udev_device *dev, char *buf, size_t size)
 {
 	const char *driver = udev_device_get_driver(dev);
@@ -83,6 +105,7 @@ static int load_vfs(struct svff_ctx *ctx, struct udev_device *pf_dev, struct pf_
 		snprintf(info->bdf, sizeof(info->bdf), "%s", udev_device_get_sysname(vf));
 		copy_driver(vf, info->driver, sizeof(info->driver));
 		info->iommu_group = iommu_group_of(vf);
+		vfio_device_of(vf, info->vfio_device, sizeof(info->vfio_device));
 		pf->n_vfs++;
 	}
 	return 0;

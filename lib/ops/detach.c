@@ -90,6 +90,7 @@ static int new_record(const struct pf_info *pf, const struct vf_info *vf,
 	record->device = *dev;
 	record->device.xml = strdup(dev->xml);
 	record->iommu_group = vf->iommu_group;
+	snprintf(record->vfio_device, sizeof(record->vfio_device), "%s", vf->vfio_device);
 	if (!record->device.xml) {
 		free(record);
 		return -ENOMEM;
@@ -172,9 +173,9 @@ static int pause_one(struct domain_job *job, struct record *record, const char *
 		record_remove(ctx, STORE_RECORDS, record);
 		return r;
 	}
-	if (vfio_wait_released(ctx, record->iommu_group, deadline) == -ETIMEDOUT)
-		log_warning(ctx, "%s is paused in domain '%s' but /dev/vfio/%d is still open", what,
-			    job->domain_name, record->iommu_group);
+	if (vfio_wait_released(ctx, record->iommu_group, record->vfio_device, deadline) == -ETIMEDOUT)
+		log_warning(ctx, "%s is paused in domain '%s' but still held open through VFIO", what,
+			    job->domain_name);
 	record->phase = PHASE_PAUSED;
 	r = record_save(ctx, STORE_RECORDS, record);
 	if (r < 0)
@@ -263,9 +264,9 @@ static int detach_one(struct domain_job *job, struct record *record)
 	r = virt_detach_and_wait(ctx, job->virt, job->dom, &record->device, deadline, waiting);
 	if (r < 0)
 		return unplug_outcome(job, record, what, r);
-	if (vfio_wait_released(ctx, record->iommu_group, deadline) == -ETIMEDOUT)
-		log_warning(ctx, "%s left domain '%s' but /dev/vfio/%d is still open", what,
-			    job->domain_name, record->iommu_group);
+	if (vfio_wait_released(ctx, record->iommu_group, record->vfio_device, deadline) == -ETIMEDOUT)
+		log_warning(ctx, "%s left domain '%s' but is still held open through VFIO", what,
+			    job->domain_name);
 	r = save_phase(ctx, record, PHASE_DETACHED);
 	if (r < 0)
 		return r;

@@ -92,15 +92,15 @@ static int wait_ready(struct domain_job *job, struct record *record, const struc
 
 static int check_not_held(struct svff_ctx *ctx, const struct vf_info *vf)
 {
-	pid_t pid;
-	int r = vfio_group_holder(ctx, vf->iommu_group, &pid);
+	struct vfio_holder holder;
+	int r = vfio_holder_find(ctx, vf->iommu_group, vf->vfio_device, &holder);
 
 	if (r <= 0)
 		return r;
 	return log_errno(ctx, -EBUSY,
-			 "VF '%s' is held by process %d (/dev/vfio/%d open); stop it or detach "
+			 "VF '%s' is held by process %d (%s open); stop it or detach "
 			 "the VF from its domain first",
-			 vf->bdf, (int)pid, vf->iommu_group);
+			 vf->bdf, (int)holder.pid, holder.node);
 }
 
 /* libvirt binds a managed VF itself; an unmanaged one must be on vfio-pci already. */

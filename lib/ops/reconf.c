@@ -165,15 +165,16 @@ static int check_holders_outside_libvirt(struct reconf *rc)
 		return 0;
 	for (size_t i = 0; i < rc->pf->n_vfs; i++) {
 		const struct vf_info *vf = &rc->pf->vfs[i];
-		pid_t pid;
+		struct vfio_holder holder;
 
-		if (in_a_domain(rc, vf->bdf) || vfio_group_holder(rc->ctx, vf->iommu_group, &pid) <= 0)
+		if (in_a_domain(rc, vf->bdf) ||
+		    vfio_holder_find(rc->ctx, vf->iommu_group, vf->vfio_device, &holder) <= 0)
 			continue;
 		r = log_errno(rc->ctx, -ETXTBSY,
-			      "VF '%s' of PF '%s' is held by process %d (/dev/vfio/%d), which is no "
+			      "VF '%s' of PF '%s' is held by process %d (%s), which is no "
 			      "running domain's; numvfs cannot change: stop that process; nothing "
 			      "was changed",
-			      vf->bdf, rc->pf->bdf, (int)pid, vf->iommu_group);
+			      vf->bdf, rc->pf->bdf, (int)holder.pid, holder.node);
 	}
 	return r;
 }

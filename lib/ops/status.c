@@ -174,7 +174,10 @@ static void view_vf(struct svff_ctx *ctx, const struct status *st, const struct 
 	view->record = find_record(st, pf->bdf, index);
 	if (!view->vf)
 		return;
-	vfio_group_holder(ctx, view->vf->iommu_group, &view->holder);
+	struct vfio_holder holder;
+
+	if (vfio_holder_find(ctx, view->vf->iommu_group, view->vf->vfio_device, &holder) > 0)
+		view->holder = holder.pid;
 	find_holder_domain(st, view->vf->bdf, view);
 }
 

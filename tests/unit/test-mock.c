@@ -12,6 +12,8 @@ const char fake_sysfs[] =
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.2\nE: DRIVER=vfio-pci\n"
 	"L: driver=../../../../bus/pci/drivers/vfio-pci\n"
 	"L: iommu_group=../../../../kernel/iommu_groups/12\n"
+	/* its VFIO device cdev (Linux 6.6 and later) */
+	"A: vfio-dev/vfio0/dev=511:0\n"
 	"L: physfn=../0000:03:00.0\n\n"
 	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.3\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.3\n"

@@ -37,9 +37,11 @@ START_TEST(pf_lists_its_vfs_with_index_driver_and_group)
 	ck_assert_str_eq(pf->vfs[0].bdf, "0000:03:00.2");
 	ck_assert_str_eq(pf->vfs[0].driver, "vfio-pci");
 	ck_assert_int_eq(pf->vfs[0].iommu_group, 12);
+	ck_assert_str_eq(pf->vfs[0].vfio_device, "vfio0");
 	ck_assert_uint_eq(pf->vfs[1].index, 1);
 	ck_assert_str_eq(pf->vfs[1].driver, "");
 	ck_assert_int_eq(pf->vfs[1].iommu_group, 13);
+	ck_assert_str_eq(pf->vfs[1].vfio_device, "");
 	ck_assert_ptr_eq(pf_find_vf_by_index(pf, 1), &pf->vfs[1]);
 	ck_assert_ptr_null(pf_find_vf_by_index(pf, 2));
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 92-reconf-undo: svff-reconf undoes exactly what it did. When the detach step fails (a guest
-# ignores the unplug, libvirt refuses a device, a process outside libvirt holds a VF, a VF has
-# a record for another domain) numvfs is never written and every other VF is back. A numvfs write stuck in the
+# ignores the unplug, libvirt refuses a device, a process outside libvirt holds a VF through
+# its group or, on a kernel with one (Debian 13), its VFIO device cdev, a VF has a record for
+# another domain) numvfs is never written and every other VF is back. A numvfs write stuck in the
 # kernel (a holder svff was told not to see, through the test build's fault switch) holds
 # none of svff's locks: svff-status, svff-reattach of another PF and the start of an
 # unrelated domain each answer within 5 s; once the holder lets go, svff-reattach finishes.
@@ -58,6 +59,27 @@ assert_output_has "names the holder" "held by process $holder"
 assert "nothing was detached" not grep -qF "detached in" <<<"$SVFF_OUT"
 assert_eq "numvfs never written: still" 3 "$(numvfs "$pf0")"
 assert "good's guest kept its VF all along" guest_has_device good 0000:01:00.0 nvme
+kill "$holder"
+wait "$holder" 2>/dev/null
+
+cdev=$(vf_vfio_cdev "$vf2")
+if [[ -z $cdev ]]; then
+	step "kernel $(uname -r) has no VFIO device cdev: a VF is held through its group only"
+else
+	step "a process outside libvirt holds a VF through its VFIO device cdev $cdev (as iommufd users do)"
+	bash -c "exec 7<>$cdev; exec sleep 600" &
+	holder=$!
+	assert_within 10 "the fake holder has $cdev open" node_held_by "$cdev" "$holder"
+	assert "and not the VF's group" vfio_free "$vf2"
+	assert_svff_exit "svff-reconf with a VF's device cdev held outside libvirt" 16 \
+		svff-reconf --pf "$pf0" --numvfs 2
+	assert_output_has "names the holder and the node" "held by process $holder ($cdev)"
+	assert_eq "numvfs never written: still" 3 "$(numvfs "$pf0")"
+	svff_run svff-status --pf "$pf0" --json
+	assert_output_has "svff-status shows the holder" "\"holder_pid\":$holder"
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+fi
 
 step "a VF has a record for another domain"
 mkdir -p "$SVFF_STATE/records"
@@ -71,8 +93,6 @@ cat >"$(record_file "$pf0" 0)" <<XML
   <device><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source><alias name='ua-other-0'/></hostdev></device>
 </svff-record>
 XML
-kill "$holder"
-wait "$holder" 2>/dev/null
 assert_svff_exit "svff-reconf with a record of another domain" 7 svff-reconf --pf "$pf0" --numvfs 2
 assert_output_has "names the other domain's record" "still has a record for domain 'other'"
 assert_eq "numvfs never written: still" 3 "$(numvfs "$pf0")"

@@ -168,6 +168,16 @@ vfio_group_holders() {
 		cut -d/ -f3 | sort -un | paste -sd' '
 }
 
+# vf_vfio_cdev BDF: the VF's VFIO device cdev, /dev/vfio/devices/vfioX; nothing on a kernel
+# without it (Linux before 6.6, or CONFIG_VFIO_DEVICE_CDEV off: Debian 12's 6.1)
+vf_vfio_cdev() {
+	local dev=("$SYSPCI/$1"/vfio-dev/vfio*)
+	if [[ -e ${dev[0]} ]]; then echo "/dev/vfio/devices/${dev[0]##*/}"; fi
+}
+
+# node_held_by NODE PID: PID has NODE open
+node_held_by() { [[ -n $(find "/proc/$2/fd" -maxdepth 1 -lname "$1" 2>/dev/null) ]]; }
+
 # vfio_held_by BDF PID: /dev/vfio/<group of BDF> is held open by PID and nobody else
 vfio_held_by() { [[ $(vfio_holder "$1") == "$2" ]]; }
 
