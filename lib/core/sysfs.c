@@ -57,7 +57,11 @@ static int iommu_group_of(struct udev_device *dev)
 	return (int)group;
 }
 
-/* "vfioX" of the VF's VFIO device cdev (holder.c), "" when the kernel has none for it. */
+/*
+ * "vfioX" of the VF's VFIO device cdev (holder.c), "" when the kernel has none for it. Since
+ * Linux 6.1 a VF on vfio-pci has vfio-dev/vfioX; it is a character device (with a "dev"
+ * attribute) only with CONFIG_VFIO_DEVICE_CDEV, which Debian 12's and 13's kernels lack.
+ */
 static void vfio_device_of(struct udev_device *dev, char *buf, size_t size)
 {
 	char path[PATH_MAX];
@@ -72,10 +76,12 @@ static void vfio_device_of(struct udev_device *dev, char *buf, size_t size)
 	while ((de = readdir(dir))) {
 		size_t len = strlen(de->d_name);
 
-		if (strncmp(de->d_name, "vfio", 4) == 0 && len < size) {
+		if (strncmp(de->d_name, "vfio", 4) != 0 || len >= size)
+			continue;
+		snprintf(path, sizeof(path), "%s/dev", de->d_name);
+		if (faccessat(dirfd(dir), path, F_OK, 0) == 0)
 			memcpy(buf, de->d_name, len + 1);
-			return;
-		}
+		return;
 	}
 }
 

@@ -18,6 +18,8 @@ const char fake_sysfs[] =
 	"P: /devices/pci0000:00/0000:00:02.0/0000:03:00.3\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:03:00.3\n"
 	"L: iommu_group=../../../../kernel/iommu_groups/13\n"
+	/* a vfio-dev entry that is no character device (no VFIO device cdev in the kernel) */
+	"A: vfio-dev/vfio1/uevent=\n"
 	"L: physfn=../0000:03:00.0\n\n"
 	"P: /devices/pci0000:00/0000:00:03.0/0000:04:00.0\n"
 	"E: SUBSYSTEM=pci\nE: PCI_SLOT_NAME=0000:04:00.0\n"

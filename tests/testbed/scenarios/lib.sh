@@ -169,10 +169,13 @@ vfio_group_holders() {
 }
 
 # vf_vfio_cdev BDF: the VF's VFIO device cdev, /dev/vfio/devices/vfioX; nothing on a kernel
-# without it (Linux before 6.6, or CONFIG_VFIO_DEVICE_CDEV off: Debian 12's 6.1)
+# without it (Linux before 6.6, or CONFIG_VFIO_DEVICE_CDEV off: Debian 12's 6.1 and 13's 6.12)
 vf_vfio_cdev() {
-	local dev=("$SYSPCI/$1"/vfio-dev/vfio*)
-	if [[ -e ${dev[0]} ]]; then echo "/dev/vfio/devices/${dev[0]##*/}"; fi
+	local dev=("$SYSPCI/$1"/vfio-dev/vfio*/dev)
+	if [[ -e ${dev[0]} ]]; then
+		dev=${dev[0]%/dev}
+		echo "/dev/vfio/devices/${dev##*/}"
+	fi
 }
 
 # node_held_by NODE PID: PID has NODE open
