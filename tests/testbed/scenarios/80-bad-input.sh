@@ -43,11 +43,11 @@ assert_output_has "names the lock" "'$pf0'"
 exec {lock_fd}>&-
 unchanged
 
-trap 'systemctl start libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket libvirtd.service' EXIT
-systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket
+trap 'systemctl start "${TB_LIBVIRTD_SOCKETS[@]}" "$TB_LIBVIRTD.service"' EXIT
+systemctl stop "$TB_LIBVIRTD.service" "${TB_LIBVIRTD_SOCKETS[@]}"
 assert_svff_exit "libvirtd not running" 6 svff-reattach --pf "$pf0"
 assert_output_has "says to start libvirtd" "is libvirtd running"
-systemctl start libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket libvirtd.service
+systemctl start "${TB_LIBVIRTD_SOCKETS[@]}" "$TB_LIBVIRTD.service"
 unchanged
 
 # a record whose VF index is beyond numvfs: kept, with its own status

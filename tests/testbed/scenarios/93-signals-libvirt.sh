@@ -75,7 +75,7 @@ step "libvirtd restarted in the middle of a detach"
 virsh -q suspend db >/dev/null
 run_bg /run/svff-testbed/restart.log svff-detach --pf "$pf0" --release-timeout 60
 assert_within 30 "db's unplug is asked for" eval '[[ $(record_phase '"$pf0"' 1) == detaching ]]'
-systemctl restart libvirtd.service
+systemctl restart "$TB_LIBVIRTD.service"
 finish_bg /run/svff-testbed/restart.log
 assert_eq "svff-detach with libvirtd gone: exit status" 6 "$SVFF_RC"
 assert_output_has "says libvirtd went away, naming the VF" "libvirtd went away while VF"
@@ -90,7 +90,7 @@ assert_svff_exit "db's VF leaves" 0 svff-detach --domain db
 fault_gate_close
 run_bg /run/svff-testbed/reattach.log env SVFF_FAULT_STEP=stall-attach svff-reattach --domain db
 assert_within 30 "svff-reattach is about to attach" grep -qF "test build: stalling" /run/svff-testbed/reattach.log
-systemctl restart libvirtd.service
+systemctl restart "$TB_LIBVIRTD.service"
 fault_gate_open
 finish_bg /run/svff-testbed/reattach.log
 assert_eq "svff-reattach with libvirtd gone: exit status" 6 "$SVFF_RC"

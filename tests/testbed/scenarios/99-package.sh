@@ -31,7 +31,7 @@ manage_pf "$pf0"
 vf0=$(vf "$pf0" 0) vf1=$(vf "$pf0" 1) vf2=$(vf "$pf0" 2)
 
 # libvirtd_pid: libvirtd's main process
-libvirtd_pid() { systemctl show -P MainPID libvirtd.service; }
+libvirtd_pid() { systemctl show -P MainPID "$TB_LIBVIRTD.service"; }
 
 # the domain next, with VF 2 at guest bus 1, started by start_next: without waiting for its
 # guest (the hook has done its work when virsh start returns), it must run, its QEMU holding
@@ -68,7 +68,7 @@ assignment=$(sha256sum <"$(assignment_file "$pf0" 0)") records=$(state_digest)
 step "(a) upgrade: apt install ${upgrade_deb##*/} over $version"
 assert_svff_exit "apt install ${upgrade_deb##*/}" 0 tb_apt install "$upgrade_deb"
 assert_eq "svff upgraded" "installed $upgrade_version" "$(svff_package_status)"
-assert "postinst did not restart libvirtd" not grep -qF "restarting libvirtd" <<<"$SVFF_OUT"
+assert "postinst did not restart libvirtd" not grep -qF "restarting $TB_LIBVIRTD" <<<"$SVFF_OUT"
 assert_eq "libvirtd runs on (main pid)" "$daemon_pid" "$(libvirtd_pid)"
 keep_runs_on
 assert_eq "the hook's record of keep's VF 0 survives" "$assignment" "$(sha256sum <"$(assignment_file "$pf0" 0)")"
@@ -98,7 +98,7 @@ keep_runs_on
 assert "next starts with VF 2 of the managed PF, the hook gone, libvirtd not reloaded" start_next
 assert "nothing recorded next's VF 2" not test -e "$(assignment_file "$pf0" 2)"
 virsh -q destroy next
-assert "libvirtd reloads" systemctl reload libvirtd.service
+assert "libvirtd reloads" systemctl reload "$TB_LIBVIRTD.service"
 assert "next starts after the reload too" start_next
 virsh -q destroy next
 
@@ -113,7 +113,7 @@ keep_runs_on
 step "(d) apt install ${deb##*/} again, keep running"
 assert_svff_exit "apt install ${deb##*/}" 0 tb_apt install "$deb"
 assert_eq "svff installed" "installed $version" "$(svff_package_status)"
-assert_output_has "postinst asks for a reload, as a domain runs" "systemctl reload libvirtd.service"
+assert_output_has "postinst asks for a reload, as a domain runs" "systemctl reload $TB_LIBVIRTD.service"
 assert_eq "libvirtd was not restarted" "$daemon_pid" "$(libvirtd_pid)"
 assert "the hook is back" test -x /etc/libvirt/hooks/qemu.d/svff
 assert "svff.conf is the package's again, listing no PF" not grep -q '^\[' /etc/svff/svff.conf
@@ -122,7 +122,7 @@ manage_pf "$pf0"
 assert "next starts before the reload" start_next
 assert "libvirtd did not run the new hook before its reload" not test -e "$(assignment_file "$pf0" 2)"
 virsh -q destroy next
-assert "libvirtd reloads" systemctl reload libvirtd.service
+assert "libvirtd reloads" systemctl reload "$TB_LIBVIRTD.service"
 assert "next starts after the reload" start_next
 assert "the hook recorded next's VF 2" grep -q 'name="next"' "$(assignment_file "$pf0" 2)"
 virsh -q destroy next

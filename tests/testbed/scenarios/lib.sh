@@ -28,6 +28,22 @@ TB_PATCHED_QEMU=/usr/bin/qemu-system-x86_64-svff
 # shellcheck disable=SC2034 # used by the runner and the scenarios
 TB_DEB_DIR=$(dirname "$SVFF_SCENARIOS")/deb TB_DEB_UPGRADE_DIR=$(dirname "$SVFF_SCENARIOS")/deb-upgrade
 
+# TB_LIBVIRTD, TB_LIBVIRTD_SOCKETS: the libvirt daemon that runs the QEMU domains, and its
+# sockets, which the runner and the scenarios start, stop, restart and reload by these names.
+# Both stacks have the monolithic libvirtd: Debian 12's and Debian 13's libvirt-daemon-system
+# depend on libvirt-daemon, whose postinst enables libvirtd.service and libvirtd.socket,
+# libvirtd-ro.socket and libvirtd-admin.socket. A host that enabled libvirt's modular daemons
+# instead has virtqemud with sockets of the same pattern (svff's package handles both). Told
+# apart by the enablement links, without a fork: udev's site rule sources this file per event.
+if [[ -e /etc/systemd/system/sockets.target.wants/virtqemud.socket &&
+	! -e /etc/systemd/system/sockets.target.wants/libvirtd.socket ]]; then
+	TB_LIBVIRTD=virtqemud
+else
+	TB_LIBVIRTD=libvirtd
+fi
+# shellcheck disable=SC2034 # used by the runner and the scenarios
+TB_LIBVIRTD_SOCKETS=("$TB_LIBVIRTD.socket" "$TB_LIBVIRTD-ro.socket" "$TB_LIBVIRTD-admin.socket")
+
 # tb_apt ARGS...: apt ARGS as an admin runs it (apt install FILE.deb, apt remove svff), without
 # questions; the outer VM has no network: the packages' dependencies are in its image
 tb_apt() { DEBIAN_FRONTEND=noninteractive timeout -k 10 300 apt -y "$@"; }
@@ -645,7 +661,7 @@ site_at_boot() {
 	# shellcheck disable=SC2016 # expanded by the unit at boot
 	boot_unit site 'for pf in $(pf_list); do wait_until 60 test -e $SYSPCI/$pf/nvme && pf_release_flexible $pf; done' \
 		After=systemd-udev-trigger.service systemd-modules-load.service \
-		Before=svff-apply.service libvirtd.service
+		Before=svff-apply.service "$TB_LIBVIRTD.service"
 }
 
 # boot_seconds_to_guest_vf NAME GUEST_BDF: seconds from the outer kernel's start to the guest's

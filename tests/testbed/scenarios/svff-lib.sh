@@ -201,7 +201,7 @@ assert_boot_job() {
 	journalctl -b -o short-monotonic --no-pager -u svff-apply.service | sed 's/^/    /'
 	assert_eq "svff-apply.service's result" success "$(systemctl show -P Result svff-apply.service)"
 	done_at=$(systemctl show -P ExecMainExitTimestampMonotonic svff-apply.service)
-	libvirt_at=$(systemctl show -P ExecMainStartTimestampMonotonic libvirtd.service)
+	libvirt_at=$(systemctl show -P ExecMainStartTimestampMonotonic "$TB_LIBVIRTD.service")
 	assert "svff-apply done at $((done_at / 1000)) ms, before libvirtd started at $((libvirt_at / 1000)) ms" \
 		test "$done_at" -gt 0 -a "$done_at" -le "$libvirt_at"
 }
