@@ -2,8 +2,8 @@
 /*
  * A process holds a VF through VFIO by its IOMMU group's node, /dev/vfio/N (libvirt's QEMU
  * on both Debian 12 and 13), or, on kernels with the VFIO device cdev (Linux 6.6 and later
- * with CONFIG_VFIO_DEVICE_CDEV: Debian 13's 6.12, not Debian 12's 6.1), by the VF's own
- * node /dev/vfio/devices/vfioX, which iommufd users (QEMU's iommufd backend, DPDK) open
+ * with CONFIG_VFIO_DEVICE_CDEV, which neither Debian 12's 6.1 nor Debian 13's 6.12 has; see
+ * sysfs.c), by the VF's own node /dev/vfio/devices/vfioX, which iommufd users (QEMU's iommufd backend, DPDK) open
  * instead of the group. Either open keeps the kernel from removing the VF, so a numvfs
  * write would wait for it: both count as holding the VF.
  */

@@ -168,14 +168,14 @@ static const struct record *find_record(const struct status *st, const char *pf,
 static void view_vf(struct svff_ctx *ctx, const struct status *st, const struct pf_info *pf,
 		    unsigned index, struct vf_view *view)
 {
+	struct vfio_holder holder;
+
 	memset(view, 0, sizeof(*view));
 	view->index = index;
 	view->vf = pf_find_vf_by_index(pf, index);
 	view->record = find_record(st, pf->bdf, index);
 	if (!view->vf)
 		return;
-	struct vfio_holder holder;
-
 	if (vfio_holder_find(ctx, view->vf->iommu_group, view->vf->vfio_device, &holder) > 0)
 		view->holder = holder.pid;
 	find_holder_domain(st, view->vf->bdf, view);
