@@ -146,6 +146,7 @@ struct vf_info {
 	char driver[64]; /* "" when unbound */
 	int iommu_group; /* -1 when none */
 	char vfio_device[16]; /* its VFIO device cdev, "vfioX"; "" when none (see holder.c) */
+	unsigned pci_class; /* its kind: 0x020000 Ethernet, 0x010802 NVMe...; 0 if unknown */
 };
 
 struct pf_info {
@@ -263,6 +264,7 @@ struct record {
 	char pf[SVFF_BDF_SIZE];
 	unsigned vf_index;
 	char vf_bdf[SVFF_BDF_SIZE]; /* the VF's address when it was detached */
+	unsigned vf_class;          /* its PCI class then; 0: not recorded (older records) */
 	char domain_uuid[37];
 	char domain_name[256];
 	unsigned domain_id; /* libvirt's ID of the domain's run when recorded; 0: unknown */

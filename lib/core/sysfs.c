@@ -85,6 +85,22 @@ static void vfio_device_of(struct udev_device *dev, char *buf, size_t size)
 	}
 }
 
+/* The PCI class code ("0x020000"); 0 when it cannot be read. */
+static unsigned pci_class_of(struct udev_device *dev)
+{
+	const char *text = udev_device_get_sysattr_value(dev, "class");
+	char *end;
+	unsigned long value;
+
+	if (!text)
+		return 0;
+	errno = 0;
+	value = strtoul(text, &end, 16);
+	if (errno != 0 || end == text || *end != '\0' || value > 0xffffff)
+		return 0;
+	return (unsigned)value;
+}
+
 static void copy_driver(struct udev_device *dev, char *buf, size_t size)
 {
 	const char *driver = udev_device_get_driver(dev);
@@ -112,6 +128,7 @@ static int load_vfs(struct svff_ctx *ctx, struct udev_device *pf_dev, struct pf_
 		copy_driver(vf, info->driver, sizeof(info->driver));
 		info->iommu_group = iommu_group_of(vf);
 		vfio_device_of(vf, info->vfio_device, sizeof(info->vfio_device));
+		info->pci_class = pci_class_of(vf);
 		pf->n_vfs++;
 	}
 	return 0;
