@@ -219,18 +219,8 @@ static int copy_attr(xmlNodePtr node, const char *name, char *buf, size_t size)
 static int parse_vf_class(xmlNodePtr vf, struct record *record)
 {
 	_cleanup_free_ char *class = xml_attr(vf, "class");
-	char *end;
-	unsigned long value;
 
-	if (!class)
-		return 0;
-	errno = 0;
-	value = strtoul(class, &end, 16);
-	if (errno != 0 || *end != '\0' || end == class || class[0] == '-' || value == 0 ||
-	    value > 0xffffff)
-		return -EBADMSG;
-	record->vf_class = (unsigned)value;
-	return 0;
+	return class ? pci_class_parse(class, &record->vf_class) : 0;
 }
 
 static int parse_vf(xmlNodePtr vf, struct record *record)

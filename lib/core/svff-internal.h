@@ -179,6 +179,8 @@ int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index);
 int sysfs_bind_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		      usec_t deadline);
 int sysfs_write_attr(const char *path, const char *value);
+/* A PCI class code as sysfs spells it ("0x020000"): -EBADMSG unless 1 to 0xffffff. */
+int pci_class_parse(const char *text, unsigned *ret);
 
 /* monitor.c: udev events instead of sleeps. */
 int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,

@@ -85,20 +85,28 @@ static void vfio_device_of(struct udev_device *dev, char *buf, size_t size)
 	}
 }
 
-/* The PCI class code ("0x020000"); 0 when it cannot be read. */
-static unsigned pci_class_of(struct udev_device *dev)
+int pci_class_parse(const char *text, unsigned *ret)
 {
-	const char *text = udev_device_get_sysattr_value(dev, "class");
 	char *end;
 	unsigned long value;
 
-	if (!text)
-		return 0;
+	if (!text || !*text || *text == '-' || *text == '+')
+		return -EBADMSG;
 	errno = 0;
 	value = strtoul(text, &end, 16);
-	if (errno != 0 || end == text || *end != '\0' || value > 0xffffff)
-		return 0;
-	return (unsigned)value;
+	if (errno != 0 || *end != '\0' || value == 0 || value > 0xffffff)
+		return -EBADMSG;
+	*ret = (unsigned)value;
+	return 0;
+}
+
+/* The PCI class code of the "class" attribute; 0 when it cannot be read. */
+static unsigned pci_class_of(struct udev_device *dev)
+{
+	unsigned class = 0;
+
+	pci_class_parse(udev_device_get_sysattr_value(dev, "class"), &class);
+	return class;
 }
 
 static void copy_driver(struct udev_device *dev, char *buf, size_t size)

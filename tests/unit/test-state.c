@@ -94,7 +94,7 @@ START_TEST(vf_class_loads_back_and_is_optional)
 		"<phase>detached</phase><device><hostdev mode='subsystem' type='pci'><source>"
 		"<address domain='0x0000' bus='0x03' slot='0x00' function='0x3'/></source>"
 		"</hostdev></device></svff-record>";
-	static const char *const bad_classes[] = { "ethernet", "0x1000000", "0", "-2" };
+	static const char *const bad_classes[] = { "ethernet", "0x1000000", "0", "-2", "" };
 	struct record record = sample_record(1, PHASE_DETACHED);
 	_cleanup_(record_freep) struct record *loaded = NULL;
 	_cleanup_(record_freep) struct record *older = NULL;
