@@ -93,6 +93,7 @@ bad_record() {
 	local text=$1 edit=$2 word=$3 digest
 	assert_svff_exit "detach net-a" 0 svff-detach --domain net-a
 	sed -i "$edit" "$rec"
+	grep -qF -- "$word" "$rec" || fail "the edit of $rec did not apply: $(cat "$rec")"
 	digest=$(record_digest "$rec")
 	assert_svff_exit "$text" "$SVFF_EXIT_LIBVIRT" svff-reattach --domain net-a
 	assert_output_has "names the domain" "domain 'net-a'"
