@@ -13,7 +13,7 @@
 trap 'undo_manage_pf; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
 npf=$(net_pf 0)
-dev=$(pf_netdev "$npf")
+dev=$(pf_netdev "$npf") || fail "${dev#FAIL - }"
 mac_a=52:54:00:a0:00:42
 ip_a=10.42.0.2 ip_b=10.0.0.3
 
