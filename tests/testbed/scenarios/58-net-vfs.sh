@@ -65,8 +65,13 @@ ip link set dev vlan42 up
 net_vfs_create "$npf" 2
 manage_pf "$npf"
 step "both guests boot at once"
-domain_launch net-a --ip "$ip_a/24" "$(vf "$npf" 0)@1@mac=$mac_a,vlan=42"
-domain_launch net-b --ip "$ip_b/24" "$(vf "$npf" 1)@1@managed=no"
+# virsh start returns once QEMU has mapped the guest's memory for its VF: slow here, so
+# both at once
+domain_launch net-a --ip "$ip_a/24" "$(vf "$npf" 0)@1@mac=$mac_a,vlan=42" &
+start_a=$!
+domain_launch net-b --ip "$ip_b/24" "$(vf "$npf" 1)@1@managed=no" &
+wait "$start_a" || fail "starting net-a failed"
+wait "$!" || fail "starting net-b failed"
 guests_booted net-a net-b
 both_nics_back
 
