@@ -135,7 +135,7 @@ pf0=$(pf 0)
 vfs_create "$pf0" 1
 assert_svff_exit "detach net-a" 0 svff-detach --domain net-a
 other=$(record_file "$pf0" 0)
-sed -e "s:<pf>$npf</pf>:<pf>$pf0</pf>:" -e "s/address=\"$(vf "$npf" 0)\"/address=\"$(vf "$pf0" 0)\"/" \
+sed -e "s|<pf>$npf</pf>|<pf>$pf0</pf>|" -e "s/address=\"$(vf "$npf" 0)\"/address=\"$(vf "$pf0" 0)\"/" \
 	-e "s/address='$(vf "$npf" 0)'/address='$(vf "$pf0" 0)'/" "$rec" >"$other"
 rm "$rec"
 digest=$(record_digest "$other")
