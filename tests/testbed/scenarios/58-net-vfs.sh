@@ -9,7 +9,7 @@
 # over a VLAN 42 interface, net-b untagged) and the guest, switched inside the emulated NIC.
 # Then records a user broke (a multicast MAC, a VLAN out of range, a VF index that is now
 # another kind of device): one line each, the record kept, the other domain undisturbed.
-# Long (out of the default set): about 10 minutes on the bed, and its svff-reconf 2 -> 4 can
+# Long (out of the default set): 4.5 to 9 minutes on the bed, and its svff-reconf 2 -> 4 can
 # lose a race: a new VF whose last udev event comes while svff's numvfs write is still in the
 # kernel is left unbound (svff-udev: "PF ... is busy"), and the readiness wait times out.
 # testbed: long
