@@ -81,7 +81,7 @@ enum svff_exit {
 	SVFF_EXIT_CORRUPT = 8,        /* a state record is malformed; it is left in place */
 	SVFF_EXIT_BUSY = 9,           /* another svff operation holds the lock */
 	SVFF_EXIT_PARTIAL = 10,       /* a guest did not release its VF in time */
-	SVFF_EXIT_VF_GONE = 11,       /* a recorded VF does not exist now; still recorded */
+	SVFF_EXIT_VF_GONE = 11,       /* a recorded VF is gone or of another kind now; kept */
 	SVFF_EXIT_STALE = 12,         /* a record's domain is not running (kept) or gone (removed) */
 	SVFF_EXIT_NUMVFS = 13,        /* numvfs above sriov_totalvfs or refused by the PF's driver */
 	SVFF_EXIT_PROGRAM = 14,       /* the --program cannot be run */

@@ -165,6 +165,12 @@ int record_serialize(const struct record *record, char **ret_text)
 	snprintf(index, sizeof(index), "%u", record->vf_index);
 	xmlNewProp(node, (const xmlChar *)"index", (const xmlChar *)index);
 	xmlNewProp(node, (const xmlChar *)"address", (const xmlChar *)record->vf_bdf);
+	if (record->vf_class > 0) {
+		char class[16];
+
+		snprintf(class, sizeof(class), "0x%06x", record->vf_class);
+		xmlNewProp(node, (const xmlChar *)"class", (const xmlChar *)class);
+	}
 	node = xmlNewChild(root, NULL, (const xmlChar *)"domain", NULL);
 	xmlNewProp(node, (const xmlChar *)"uuid", (const xmlChar *)record->domain_uuid);
 	xmlNewProp(node, (const xmlChar *)"name", (const xmlChar *)record->domain_name);
@@ -209,6 +215,14 @@ static int copy_attr(xmlNodePtr node, const char *name, char *buf, size_t size)
 	return 0;
 }
 
+/* Optional: records written before it was kept have none. */
+static int parse_vf_class(xmlNodePtr vf, struct record *record)
+{
+	_cleanup_free_ char *class = xml_attr(vf, "class");
+
+	return class ? pci_class_parse(class, &record->vf_class) : 0;
+}
+
 static int parse_vf(xmlNodePtr vf, struct record *record)
 {
 	char index[16], *end;
@@ -223,7 +237,7 @@ static int parse_vf(xmlNodePtr vf, struct record *record)
 	if (errno != 0 || *end != '\0' || end == index || value > 65535)
 		return -EBADMSG;
 	record->vf_index = (unsigned)value;
-	return 0;
+	return parse_vf_class(vf, record);
 }
 
 static int parse_device(xmlDocPtr doc, xmlNodePtr holder, struct record *record)

@@ -146,6 +146,7 @@ struct vf_info {
 	char driver[64]; /* "" when unbound */
 	int iommu_group; /* -1 when none */
 	char vfio_device[16]; /* its VFIO device cdev, "vfioX"; "" when none (see holder.c) */
+	unsigned pci_class; /* its kind: 0x020000 Ethernet, 0x010802 NVMe...; 0 if unknown */
 };
 
 struct pf_info {
@@ -178,6 +179,8 @@ int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index);
 int sysfs_bind_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
 		      usec_t deadline);
 int sysfs_write_attr(const char *path, const char *value);
+/* A PCI class code as sysfs spells it ("0x020000"): -EBADMSG unless 1 to 0xffffff. */
+int pci_class_parse(const char *text, unsigned *ret);
 
 /* monitor.c: udev events instead of sleeps. */
 int sysfs_wait_driver(struct svff_ctx *ctx, const char *bdf, const char *driver,
@@ -263,6 +266,7 @@ struct record {
 	char pf[SVFF_BDF_SIZE];
 	unsigned vf_index;
 	char vf_bdf[SVFF_BDF_SIZE]; /* the VF's address when it was detached */
+	unsigned vf_class;          /* its PCI class then; 0: not recorded (older records) */
 	char domain_uuid[37];
 	char domain_name[256];
 	unsigned domain_id; /* libvirt's ID of the domain's run when recorded; 0: unknown */

@@ -85,6 +85,30 @@ static void vfio_device_of(struct udev_device *dev, char *buf, size_t size)
 	}
 }
 
+int pci_class_parse(const char *text, unsigned *ret)
+{
+	char *end;
+	unsigned long value;
+
+	if (!text || !*text || *text == '-' || *text == '+')
+		return -EBADMSG;
+	errno = 0;
+	value = strtoul(text, &end, 16);
+	if (errno != 0 || *end != '\0' || value == 0 || value > 0xffffff)
+		return -EBADMSG;
+	*ret = (unsigned)value;
+	return 0;
+}
+
+/* The PCI class code of the "class" attribute; 0 when it cannot be read. */
+static unsigned pci_class_of(struct udev_device *dev)
+{
+	unsigned class = 0;
+
+	pci_class_parse(udev_device_get_sysattr_value(dev, "class"), &class);
+	return class;
+}
+
 static void copy_driver(struct udev_device *dev, char *buf, size_t size)
 {
 	const char *driver = udev_device_get_driver(dev);
@@ -112,6 +136,7 @@ static int load_vfs(struct svff_ctx *ctx, struct udev_device *pf_dev, struct pf_
 		copy_driver(vf, info->driver, sizeof(info->driver));
 		info->iommu_group = iommu_group_of(vf);
 		vfio_device_of(vf, info->vfio_device, sizeof(info->vfio_device));
+		info->pci_class = pci_class_of(vf);
 		pf->n_vfs++;
 	}
 	return 0;

@@ -81,6 +81,7 @@ static int new_record(const struct pf_info *pf, const struct vf_info *vf,
 	snprintf(record->pf, sizeof(record->pf), "%s", pf->bdf);
 	record->vf_index = vf->index;
 	snprintf(record->vf_bdf, sizeof(record->vf_bdf), "%s", vf->bdf);
+	record->vf_class = vf->pci_class;
 	snprintf(record->domain_uuid, sizeof(record->domain_uuid), "%s", domain->uuid);
 	snprintf(record->domain_name, sizeof(record->domain_name), "%s", domain->name);
 	record->domain_id = virDomainGetID(domain->dom);

@@ -47,6 +47,7 @@ static void qmp_error_desc(const char *reply, char *buf, size_t size)
 static int qmp_run(struct svff_ctx *ctx, virDomainPtr dom, const char *cmd, int fd,
 		   char **ret_reply)
 {
+	const char *name = virDomainGetName(dom);
 	_cleanup_free_ char *reply = NULL;
 	char desc[512];
 	int r;
@@ -56,12 +57,12 @@ static int qmp_run(struct svff_ctx *ctx, virDomainPtr dom, const char *cmd, int 
 	else
 		r = virDomainQemuMonitorCommand(dom, cmd, &reply, 0);
 	if (r < 0)
-		return log_errno(ctx, -EREMOTEIO, "domain '%s': libvirt refused '%s': %s",
-				 virDomainGetName(dom), cmd, virt_error_message());
+		return log_errno(ctx, -EREMOTEIO, "domain '%s': libvirt refused '%s': %s", name,
+				 cmd, virt_error_message());
 	if (!strstr(reply, "\"return\"")) {
 		qmp_error_desc(reply, desc, sizeof(desc));
-		return log_errno(ctx, -EREMOTEIO, "domain '%s': QEMU refused %s: %s",
-				 virDomainGetName(dom), cmd, desc);
+		return log_errno(ctx, -EREMOTEIO, "domain '%s': QEMU refused %s: %s", name, cmd,
+				 desc);
 	}
 	if (ret_reply)
 		*ret_reply = TAKE_PTR(reply);
@@ -70,11 +71,12 @@ static int qmp_run(struct svff_ctx *ctx, virDomainPtr dom, const char *cmd, int 
 
 bool virt_supports_pause(struct svff_ctx *ctx, virDomainPtr dom)
 {
+	const char *name = virDomainGetName(dom);
 	_cleanup_free_ char *reply = NULL;
 
 	if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-commands\"}", &reply, 0) < 0) {
-		log_debug(ctx, "cannot ask the QEMU of domain '%s' for its commands: %s",
-			  virDomainGetName(dom), virt_error_message());
+		log_debug(ctx, "cannot ask the QEMU of domain '%s' for its commands: %s", name,
+			  virt_error_message());
 		return false;
 	}
 	return strstr(reply, "\"x-vfio-pause\"") != NULL;

@@ -25,6 +25,14 @@ static int current_vf(struct svff_ctx *ctx, const struct record *record,
 			    record->vf_index, record->pf, record->domain_name, pf->numvfs);
 		return -ENXIO;
 	}
+	if (record->vf_class > 0 && vf->pci_class > 0 && vf->pci_class != record->vf_class)
+		return log_event_errno(ctx, -ENXIO, RECORD_KEPT,
+				       "VF %u of PF '%s' (for domain '%s') is another kind of "
+				       "device now (PCI class 0x%06x, 0x%06x when recorded); it is "
+				       "not given back and its record is kept: put the PF back as "
+				       "it was and run svff-reattach again",
+				       record->vf_index, record->pf, record->domain_name,
+				       vf->pci_class, record->vf_class);
 	*ret_vf = *vf;
 	return 0;
 }

@@ -55,6 +55,10 @@ static void wake_event_loop(int timer, void *userdata)
 	virEventRemoveTimeout(timer);
 }
 
+/*
+ * libvirt's message for its last error, which every libvirt call resets (virDomainGetName
+ * too): read whatever else the report names before the call that failed.
+ */
 const char *virt_error_message(void)
 {
 	const char *msg = virGetLastErrorMessage();
@@ -118,16 +122,16 @@ void virt_close(struct virt *virt)
 int virt_live_devices(struct svff_ctx *ctx, virDomainPtr dom, struct hostdev **ret_devs,
 		      size_t *ret_n)
 {
+	const char *name = virDomainGetName(dom);
 	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
 	int r;
 
 	if (!xml)
-		return log_errno(ctx, -EREMOTEIO, "cannot read the XML of domain '%s': %s",
-				 virDomainGetName(dom), virt_error_message());
+		return log_errno(ctx, -EREMOTEIO, "cannot read the XML of domain '%s': %s", name,
+				 virt_error_message());
 	r = xml_domain_hostdevs(xml, ret_devs, ret_n);
 	if (r < 0)
-		return log_errno(ctx, r, "cannot parse the XML of domain '%s'",
-				 virDomainGetName(dom));
+		return log_errno(ctx, r, "cannot parse the XML of domain '%s'", name);
 	return 0;
 }
 
@@ -350,6 +354,7 @@ static int still_attached(struct svff_ctx *ctx, struct virt *virt, virDomainPtr 
 int virt_detach_and_wait(struct svff_ctx *ctx, struct virt *virt, virDomainPtr dom,
 			 const struct hostdev *dev, usec_t deadline, const char *what)
 {
+	const char *name = virDomainGetName(dom);
 	struct removal_wait wait;
 	int ids[3] = { -1, -1, -1 };
 	int r, attached;
@@ -365,8 +370,8 @@ int virt_detach_and_wait(struct svff_ctx *ctx, struct virt *virt, virDomainPtr d
 	if (r < 0) {
 		bool gone = virt->closed;
 
-		log_error(ctx, "libvirt refused to detach '%s' from domain '%s': %s", dev->alias,
-			  virDomainGetName(dom), virt_error_message());
+		log_error(ctx, "libvirt refused to detach '%s' from domain '%s': %s", dev->alias, name,
+			  virt_error_message());
 		deregister_removal_events(virt, ids);
 		return gone ? -ECONNRESET : -EREMOTEIO;
 	}
@@ -387,8 +392,10 @@ int virt_detach_and_wait(struct svff_ctx *ctx, struct virt *virt, virDomainPtr d
 
 int virt_attach(struct svff_ctx *ctx, virDomainPtr dom, const char *device_xml)
 {
+	const char *name = virDomainGetName(dom);
+
 	if (virDomainAttachDeviceFlags(dom, device_xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
 		return log_errno(ctx, -EREMOTEIO, "libvirt refused to attach to domain '%s': %s",
-				 virDomainGetName(dom), virt_error_message());
+				 name, virt_error_message());
 	return 0;
 }

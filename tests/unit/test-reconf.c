@@ -501,6 +501,43 @@ START_TEST(records_of_an_undefined_domain_are_removed_with_a_warning)
 }
 END_TEST
 
+/* A VF index that names another kind of device now than when it was recorded. */
+START_TEST(vf_of_another_kind_is_not_given_back)
+{
+	static const char device[] =
+		"<interface type='hostdev' managed='yes'><mac address='52:54:00:a0:00:42'/>"
+		"<source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' "
+		"function='0x2'/></source><vlan><tag id='42'/></vlan></interface>";
+	/* test:///default's running domain */
+	struct record record = { .pf = "0000:03:00.0", .vf_index = 0, .vf_bdf = "0000:03:00.2",
+				 .vf_class = 0x020000,
+				 .domain_uuid = "6695eb01-f6a4-8304-79aa-97f2502e193f",
+				 .domain_name = "test", .phase = PHASE_DETACHED };
+	struct svff_selector all = { 0 };
+	_cleanup_(record_freep) struct record *loaded = NULL;
+
+	ck_assert_int_eq(xml_device_parse(device, &record.device), 0);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	use_test_driver();
+	ctx->dry_run = true;
+	umockdev_testbed_set_attribute(testbed, "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.2",
+				       "class", "0x020000");
+	ck_assert_int_eq(svff_reattach(ctx, &all), 0);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "would attach VF 0000:03:00.2"));
+	umockdev_testbed_set_attribute(testbed, "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.2",
+				       "class", "0x010802");
+	ctx->dry_run = false;
+	ck_assert_int_eq(svff_reattach(ctx, &all), -ENXIO);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "VF 0 of PF '0000:03:00.0' (for domain "
+						      "'test') is another kind of device now "
+						      "(PCI class 0x010802, 0x020000 when "
+						      "recorded)"));
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 0, &loaded), 0);
+	ck_assert_int_eq(loaded->phase, PHASE_DETACHED);
+	free(record.device.xml);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reconf");
@@ -509,6 +546,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, program_environment_overrides_inherited_values);
+	tcase_add_test(tc, vf_of_another_kind_is_not_given_back);
 	tcase_add_test(tc, program_group_is_killed_with_its_grandchildren);
 	tcase_add_test(tc, program_output_is_shown_with_its_name);
 	tcase_add_test(tc, program_that_cannot_be_executed_is_refused_not_run);

@@ -83,6 +83,41 @@ START_TEST(saved_record_loads_back_identical)
 }
 END_TEST
 
+/* The VF's kind is kept with its record; a record written before that has none. */
+START_TEST(vf_class_loads_back_and_is_optional)
+{
+	/* a record as svff wrote it before it kept the class, cut where <vf> may have more */
+	static const char head[] = "<svff-record version='1'><pf>0000:03:00.0</pf>"
+				   "<vf index='1' address='0000:03:00.3'";
+	static const char tail[] =
+		"/><domain uuid='2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001' name='db1'/>"
+		"<phase>detached</phase><device><hostdev mode='subsystem' type='pci'><source>"
+		"<address domain='0x0000' bus='0x03' slot='0x00' function='0x3'/></source>"
+		"</hostdev></device></svff-record>";
+	static const char *const bad_classes[] = { "ethernet", "0x1000000", "0", "-2", "" };
+	struct record record = sample_record(1, PHASE_DETACHED);
+	_cleanup_(record_freep) struct record *loaded = NULL;
+	_cleanup_(record_freep) struct record *older = NULL;
+	_cleanup_free_ char *older_text = NULL;
+
+	record.vf_class = 0x020000;
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &loaded), 0);
+	ck_assert_uint_eq(loaded->vf_class, 0x020000);
+	ck_assert_int_ge(asprintf(&older_text, "%s%s", head, tail), 0);
+	ck_assert_int_eq(record_parse(older_text, strlen(older_text), &older), 0);
+	ck_assert_uint_eq(older->vf_class, 0);
+	for (size_t i = 0; i < ELEMENTSOF(bad_classes); i++) {
+		_cleanup_free_ char *text = NULL;
+		struct record *bad;
+
+		ck_assert_int_ge(asprintf(&text, "%s class='%s'%s", head, bad_classes[i], tail), 0);
+		ck_assert_int_eq(record_parse(text, strlen(text), &bad), -EBADMSG);
+	}
+	free(record.device.xml);
+}
+END_TEST
+
 /* A paused VF's record must survive a reload in each of its phases, or a crash loses it. */
 START_TEST(pause_phases_load_back)
 {
@@ -386,6 +421,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, state_dir_is_private);
 	tcase_add_test(tc, saved_record_loads_back_identical);
+	tcase_add_test(tc, vf_class_loads_back_and_is_optional);
 	tcase_add_test(tc, pause_phases_load_back);
 	tcase_add_test(tc, save_replaces_whole_file_and_leaves_no_temp);
 	tcase_add_test(tc, missing_record_is_quiet_enoent);

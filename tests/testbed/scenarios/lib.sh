@@ -7,7 +7,7 @@
 # (every failing assertion exits at once). Times are measured in centiseconds since boot.
 #
 # Inner guests print their view of the PCI bus on their serial console (see vm/guest-init):
-#   SVFF-GUEST pci up=SECS 0000:01:00.0=nvme,1b36:0010 ... nvme=COUNT
+#   SVFF-GUEST pci up=SECS 0000:01:00.0=nvme,1b36:0010 0000:02:00.0=igbvf,8086:10ca,mac=MAC ... nvme=COUNT
 
 SYSPCI=/sys/bus/pci/devices
 SVFF_SCENARIOS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -126,20 +126,33 @@ assert_within() {
 
 # ------------------------------------------------------------------ PFs and VFs
 
-# pf_list: BDFs of the SR-IOV capable PCI functions (sriov_totalvfs > 0), sorted
+# pf_list [nvme|net|all]: BDFs of the SR-IOV capable PCI functions (sriov_totalvfs > 0), sorted:
+# the NVMe controllers (the default; pf 0 and pf 1), the Ethernet controllers (the igb NIC;
+# net_pf 0) or all of them
 pf_list() {
-	local dev
+	local kind=${1:-nvme} dev class
 	for dev in "$SYSPCI"/*; do
-		[[ -f $dev/sriov_totalvfs && $(<"$dev/sriov_totalvfs") -gt 0 ]] && echo "${dev##*/}"
+		[[ -f $dev/sriov_totalvfs && $(<"$dev/sriov_totalvfs") -gt 0 ]] || continue
+		class=$(<"$dev/class")
+		case $kind in
+		nvme) [[ $class == 0x0108* ]] ;;
+		net) [[ $class == 0x0200* ]] ;;
+		all) true ;;
+		esac && echo "${dev##*/}"
 	done
 }
 
-# pf N: BDF of PF number N (0-based, in pf_list order)
-pf() {
+# pf N: BDF of NVMe PF number N (0-based, in pf_list order)
+pf() { pf_of_kind nvme "$1"; }
+
+# net_pf N: BDF of network PF number N (0-based: the igb NIC is net_pf 0)
+net_pf() { pf_of_kind net "$1"; }
+
+pf_of_kind() {
 	local pfs
-	mapfile -t pfs < <(pf_list)
-	[[ -n ${pfs[$1]:-} ]] || fail "there is no PF number $1 (PFs: ${pfs[*]})"
-	echo "${pfs[$1]}"
+	mapfile -t pfs < <(pf_list "$1")
+	[[ -n ${pfs[$2]:-} ]] || fail "there is no $1 PF number $2 (PFs: ${pfs[*]})"
+	echo "${pfs[$2]}"
 }
 
 # vf PF K: BDF of the PF's VF index K (through the PF's virtfnK link)
@@ -210,6 +223,55 @@ pf_nvme() {
 	echo "/dev/${ctrl[0]##*/}"
 }
 
+# pf_netdev PF: the network interface of a network PF (or of a VF bound to a host driver)
+pf_netdev() {
+	local net=("$SYSPCI/$1"/net/*)
+	[[ -e ${net[0]} ]] || fail "$1 has no network interface on the host (driver: $(vf_driver "$1"))"
+	echo "${net[0]##*/}"
+}
+
+# net_pf_reset PF: the network PF as at boot: no VLAN interfaces on it, no addresses, down
+net_pf_reset() {
+	local dev vlan
+	dev=$(pf_netdev "$1") || return 0
+	for vlan in $(ip -o link show type vlan | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
+		ip link del "$vlan" 2>/dev/null
+	done
+	ip addr flush dev "$dev" 2>/dev/null
+	ip link set dev "$dev" down 2>/dev/null
+}
+
+# pf_vf_config PF K: "MAC vlan=VLAN" of the PF's VF index K, as the PF's driver reports it
+# (ip link show of the PF; vlan=0 when it has none), empty if the PF lists no such VF
+pf_vf_config() {
+	ip link show dev "$(pf_netdev "$1")" | awk -v k="$2" '
+		$1 == "vf" && $2 == k {
+			mac = $4; vlan = 0
+			for (i = 5; i <= NF; i++) if ($i == "vlan") { vlan = $(i + 1); sub(/,$/, "", vlan) }
+			sub(/,$/, "", mac)
+			print mac " vlan=" vlan
+		}'
+}
+
+# site_vf_mac PF K: the MAC the test bed's site rule gives the network PF's VF index K
+site_vf_mac() { printf '52:54:00:5f:%02x:%02x\n' "$((16#${1:5:2}))" "$(($2 + 1))"; }
+
+# site_net_vf VF: what a NIC's site rule does for a new VF: its MAC set through the PF
+site_net_vf() {
+	local pf k
+	pf=$(vf_pf "$1")
+	k=$(vf_index_of "$1")
+	[[ -n $k ]] || return 1
+	ip link set dev "$(pf_netdev "$pf")" vf "$k" mac "$(site_vf_mac "$pf" "$k")"
+}
+
+# net_tcp_hello ADDR: connect to a guest's TCP server (vm/guest-init, svff.ip) and print its
+# one-line answer ("SVFF-GUEST hello MAC..."); fails after 10 s without one
+net_tcp_hello() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 10 bash -c 'exec 3<>"/dev/tcp/$1/7777" && IFS= read -r line <&3 && echo "$line"' _ "$1" 2>/dev/null
+}
+
 # write_sysfs VALUE FILE: write VALUE to FILE, failing the scenario with the error if refused
 write_sysfs() {
 	local err
@@ -275,24 +337,30 @@ vf_index_online() {
 		fail "cannot bring secondary controller $scid (VF $k of $pf) online"
 }
 
-# site_online_log VF ACTION: vf_index_online for the VF, its outcome and time appended to $TB_LOG/site-rule.log
+# site_online_log VF ACTION: vf_index_online for the VF (site_net_vf for a network VF), its
+# outcome and time appended to $TB_LOG/site-rule.log
 site_online_log() {
 	local t0 out rc=0 pf k state=
 	t0=$(now)
 	pf=$(vf_pf "$1")
 	k=$(vf_index_of "$1")
-	if [[ -n $k ]]; then
+	if [[ -z $k ]]; then
+		out="$1 is no VF of $pf" rc=1
+	elif [[ $(<"$SYSPCI/$pf/class") == 0x0200* ]]; then
+		out=$(site_net_vf "$1" 2>&1) || rc=$?
+		echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s $(pf_vf_config "$pf" "$k") $out" >>"$TB_LOG/site-rule.log"
+		return
+	else
 		out=$(vf_index_online "$pf" "$k" 2>&1) || rc=$?
 		state=$(secondary_of "$pf" "$k" | cut -d' ' -f2)
-	else
-		out="$1 is no VF of $pf" rc=1
 	fi
 	echo "$(now) $2 $1: rc=$rc in $(elapsed "$t0")s state=${state:-none} $out" >>"$TB_LOG/site-rule.log"
 }
 
 # site_online_rule [DELAY]: the test bed's own udev site rule, as a QDMA or NIC setup rule
 # would prepare new VFs before systemd acts on them: each new NVMe VF's secondary controller
-# goes online (after DELAY seconds, default 0: a slow site).
+# goes online, each new network VF gets its MAC (site_vf_mac) through its PF (after DELAY
+# seconds, default 0: a slow site).
 site_online_rule() {
 	site_rule_write /run/udev/rules.d "sleep ${1:-0}; . $SVFF_SCENARIOS/lib.sh"
 	udevadm control --reload
@@ -356,17 +424,34 @@ guest_virt_type() { if [[ -c /dev/kvm ]]; then echo kvm; else echo qemu; fi; }
 # guest_bus BUS: a guest bus number (1, 01, 0x01) as libvirt's 0xNN
 guest_bus() { printf '0x%02x' $((16#${1#0x})); }
 
-# hostdev_xml NAME K VF_BDF GUEST_BUS: the <hostdev> of the domain's K-th VF (alias ua-NAME-K,
-# guest address GUEST_BUS:00.0); the same XML is used to define, detach and attach it
+# hostdev_xml NAME K VF_BDF GUEST_BUS [OPTIONS]: the <hostdev> of the domain's K-th VF (alias
+# ua-NAME-K, guest address GUEST_BUS:00.0); the same XML is used to define, detach and attach
+# it. OPTIONS, comma-separated: managed=no; mac=MAC (an <interface type='hostdev'> with this
+# <mac> instead: a network VF), vlan=TAG (its <vlan>)
 hostdev_xml() {
-	local d b s f
+	local d b s f opt opts=${5:-} managed=yes mac='' vlan='' element=hostdev
 	IFS=':.' read -r d b s f <<<"$3"
+	for opt in ${opts//,/ }; do
+		case $opt in
+		managed=*) managed=${opt#managed=} ;;
+		mac=*) mac=${opt#mac=} element=interface ;;
+		vlan=*) vlan=${opt#vlan=} ;;
+		*) fail "hostdev_xml: unknown option '$opt'" ;;
+		esac
+	done
+	if [[ $element == interface ]]; then
+		echo "<interface type='hostdev' managed='$managed'>"
+		echo "  <mac address='$mac'/>"
+		echo "  <source><address type='pci' domain='0x$d' bus='0x$b' slot='0x$s' function='0x$f'/></source>"
+		[[ -n $vlan ]] && echo "  <vlan><tag id='$vlan'/></vlan>"
+	else
+		echo "<hostdev mode='subsystem' type='pci' managed='$managed'>"
+		echo "  <source><address domain='0x$d' bus='0x$b' slot='0x$s' function='0x$f'/></source>"
+	fi
 	cat <<-XML
-		<hostdev mode='subsystem' type='pci' managed='yes'>
-		  <source><address domain='0x$d' bus='0x$b' slot='0x$s' function='0x$f'/></source>
 		  <alias name='ua-$1-$2'/>
 		  <address type='pci' domain='0x0000' bus='$(guest_bus "$4")' slot='0x00' function='0x0'/>
-		</hostdev>
+		</$element>
 	XML
 }
 
@@ -422,16 +507,23 @@ probe_port_xml() {
 	echo "<serial type='pipe'><source path='/run/svff-testbed/$1.probe'/><target port='1'/></serial>"
 }
 
-# domain_start NAME [--no-hotplug] [--probe] VF_BDF@GUEST_BUS...: define and start an inner
-# domain with these VFs (K-th one: alias ua-NAME-K, guest address GUEST_BUS:00.0) and wait until
-# the guest is up (its first PCI report). --no-hotplug boots the guest kernel with
-# pcie_ports=compat and acpiphp.disable=1: it then ignores hot-unplug requests. --probe lets
-# guest_probe make the guest reset its NVMe controllers and report them.
+# domain_start NAME [--no-hotplug] [--probe] [--ip ADDR/PREFIX] VF_BDF@GUEST_BUS[@OPTIONS]...:
+# define and start an inner domain with these VFs (K-th one: alias ua-NAME-K, guest address
+# GUEST_BUS:00.0, OPTIONS as for hostdev_xml) and wait until the guest is up (its first PCI
+# report). --no-hotplug boots the guest kernel with pcie_ports=compat and
+# acpiphp.disable=1: it then ignores hot-unplug requests. --probe lets guest_probe make the
+# guest reset its NVMe controllers and report them. --ip gives the guest's network interfaces
+# that address, and its TCP server answers net_tcp_hello.
 domain_start() {
 	local name=$1 cmdline="console=ttyS0 panic=-1 loglevel=$GUEST_LOGLEVEL" ports=1 k=0 spec bus hostdevs=() err
+	local rest
 	shift
 	while [[ ${1:-} == --* ]]; do
 		case $1 in
+		--ip)
+			cmdline+=" svff.ip=$2"
+			shift
+			;;
 		--no-hotplug)
 			# q35 root ports of QEMU 7.2 hot-unplug through ACPI (acpiphp), not only native PCIe
 			# hotplug (pciehp): the guest must drop both to ignore the unplug request
@@ -448,9 +540,11 @@ domain_start() {
 		shift
 	done
 	for spec in "$@"; do
-		bus=$(guest_bus "${spec#*@}")
+		rest=${spec#*@}
+		bus=$(guest_bus "${rest%%@*}")
 		((bus + 1 > ports)) && ports=$((bus + 1)) # one spare port for hot-plugging
-		hostdevs+=("$(hostdev_xml "$name" "$k" "${spec%@*}" "$bus")")
+		[[ $rest == *@* ]] || rest+=@
+		hostdevs+=("$(hostdev_xml "$name" "$k" "${spec%%@*}" "$bus" "${rest#*@}")")
 		k=$((k + 1))
 	done
 	mkdir -p "$TB_LOG" /run/svff-testbed
