@@ -222,6 +222,15 @@ struct vfio_holder {
 int vfio_holder_find(struct svff_ctx *ctx, int group, const char *device,
 		     struct vfio_holder *ret_holder);
 int vfio_wait_released(struct svff_ctx *ctx, int group, const char *device, usec_t deadline);
+/* Every VFIO node's first holder, from one walk of /proc: for callers asking of many VFs. */
+struct vfio_holders {
+	struct _GHashTable *nodes; /* node -> its first holder */
+};
+int vfio_holders_scan(struct svff_ctx *ctx, struct vfio_holders *ret);
+/* What vfio_holder_find() says of the VF, from the scan: 1 and the holder, or 0. */
+int vfio_holders_find(const struct vfio_holders *holders, int group, const char *device,
+		      struct vfio_holder *ret_holder);
+void vfio_holders_done(struct vfio_holders *holders);
 /* -ETXTBSY, naming the process, when any VF of the PF is held: numvfs must not change. */
 int pf_check_not_held(struct svff_ctx *ctx, const struct pf_info *pf);
 
