@@ -164,6 +164,8 @@ struct pf_info {
 
 /* -EBUSY (logged) while a numvfs write of the PF is blocked: reading numvfs would block. */
 int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
+/* The same without the VFs (n_vfs 0): numvfs and the layout, at a cost independent of numvfs. */
+int sysfs_pf_load_counts(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
 /* Driver, totalvfs, offset and stride only: never blocks, not even then. */
 int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
 bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf);

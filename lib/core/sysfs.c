@@ -146,6 +146,13 @@ static int read_autoprobe(struct udev_device *dev)
 	return value != 0;
 }
 
+/* How much of a PF load() reads. */
+enum load_what {
+	LOAD_LAYOUT, /* driver, totalvfs, offset, stride: never blocks */
+	LOAD_COUNTS, /* and numvfs */
+	LOAD_VFS,    /* and each VF */
+};
+
 static int read_counts(struct svff_ctx *ctx, struct udev_device *dev, bool with_vfs,
 		       struct pf_info *pf)
 {
@@ -174,7 +181,8 @@ static int check_no_writer(struct svff_ctx *ctx, const char *bdf)
 			 bdf, writer.numvfs, (int)writer.pid);
 }
 
-static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_info **ret_pf)
+static int load(struct svff_ctx *ctx, const char *bdf, enum load_what what,
+		struct pf_info **ret_pf)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
@@ -183,7 +191,7 @@ static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_
 	if (!bdf_is_valid(bdf))
 		return log_errno(ctx, -EINVAL, "'%s' is not a PCI address; expected dddd:bb:ss.f",
 				 bdf);
-	if (with_vfs) {
+	if (what >= LOAD_COUNTS) {
 		r = check_no_writer(ctx, bdf);
 		if (r < 0)
 			return r;
@@ -200,8 +208,8 @@ static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_
 		return -ENOMEM;
 	snprintf(pf->bdf, sizeof(pf->bdf), "%s", bdf);
 	copy_driver(dev, pf->driver, sizeof(pf->driver));
-	r = read_counts(ctx, dev, with_vfs, pf);
-	if (r == 0 && with_vfs)
+	r = read_counts(ctx, dev, what >= LOAD_COUNTS, pf);
+	if (r == 0 && what == LOAD_VFS)
 		r = load_vfs(ctx, dev, pf);
 	if (r < 0)
 		return r;
@@ -211,12 +219,17 @@ static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_
 
 int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
 {
-	return load(ctx, bdf, true, ret_pf);
+	return load(ctx, bdf, LOAD_VFS, ret_pf);
+}
+
+int sysfs_pf_load_counts(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
+{
+	return load(ctx, bdf, LOAD_COUNTS, ret_pf);
 }
 
 int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
 {
-	return load(ctx, bdf, false, ret_pf);
+	return load(ctx, bdf, LOAD_LAYOUT, ret_pf);
 }
 
 bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf)
@@ -250,29 +263,42 @@ const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned ind
 	return NULL;
 }
 
+/* The PCI domain and routing ID (bus, device, function) of a valid BDF. */
+static bool routing_id(const char *bdf, unsigned *ret_domain, unsigned *ret_rid)
+{
+	unsigned domain, bus, slot, function;
+
+	if (!bdf_is_valid(bdf) ||
+	    sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &function) != 4)
+		return false;
+	*ret_domain = domain;
+	*ret_rid = bus << 8 | slot << 3 | function;
+	return true;
+}
+
 /*
  * Whether bdf is the address VF n of the PF has, or would have with numvfs > n:
- * 1 and n, or 0. The kernel computes VF addresses from offset and stride.
+ * 1 and n, or 0. The kernel gives VF n the routing ID PF + offset + n * stride, in the
+ * PF's PCI domain.
  */
 int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index)
 {
-	unsigned domain, bus, slot, function, pf_rid, rid;
+	unsigned pf_domain, pf_rid, domain, rid, delta, n;
 
-	if (sscanf(pf->bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &function) != 4)
+	if (!routing_id(pf->bdf, &pf_domain, &pf_rid) || !routing_id(bdf, &domain, &rid) ||
+	    domain != pf_domain || pf->totalvfs == 0 || rid < pf_rid + pf->offset)
 		return 0;
-	pf_rid = bus << 8 | slot << 3 | function;
-	for (unsigned n = 0; n < pf->totalvfs; n++) {
-		char vf[SVFF_BDF_SIZE];
-
-		rid = pf_rid + pf->offset + n * pf->stride;
-		snprintf(vf, sizeof(vf), "%04x:%02x:%02x.%x", domain, (rid >> 8) & 0xff,
-			 (rid >> 3) & 0x1f, rid & 0x7);
-		if (strcmp(vf, bdf) == 0) {
-			*ret_index = n;
-			return 1;
-		}
-	}
-	return 0;
+	delta = rid - pf_rid - pf->offset;
+	if (pf->stride == 0) /* every VF at one address: only VF 0 is told apart */
+		n = 0;
+	else if (delta % pf->stride == 0)
+		n = delta / pf->stride;
+	else
+		return 0;
+	if ((pf->stride == 0 && delta != 0) || n >= pf->totalvfs)
+		return 0;
+	*ret_index = n;
+	return 1;
 }
 
 static int write_device_attr(struct udev_device *dev, const char *attr, const char *value)
