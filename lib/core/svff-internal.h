@@ -118,6 +118,22 @@ usec_t now_usec(void);
 double seconds_since(usec_t start);
 /* Sleep for a short poll interval; only for polls that have a deadline. */
 void poll_pause(void);
+/* Where the clocks stood: wall (monotonic), svff's CPU time and its children's. */
+struct cost_mark {
+	usec_t wall;
+	usec_t cpu;          /* the process's, all its threads */
+	usec_t children_cpu; /* of the children that ended and were waited for */
+};
+void cost_mark_now(struct cost_mark *ret);
+/* What a step cost since the mark: the time svff worked, and the time it waited. */
+struct cost {
+	double seconds;              /* wall time */
+	double cpu_seconds;          /* svff's own work (user and system) */
+	double children_cpu_seconds; /* its children's: the numvfs writer, the --program */
+	double wait_seconds;         /* the rest of the wall time: waiting on guests, libvirt,
+				      * the kernel, udev and children */
+};
+void cost_since(const struct cost_mark *start, struct cost *ret);
 
 /* interrupt.c: safe points. */
 /* The signal that asked svff to stop, unless it is finishing; 0 to go on. */
