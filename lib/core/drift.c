@@ -140,6 +140,16 @@ static int check_readable(struct svff_ctx *ctx, struct pf_drift *d)
 	return 1;
 }
 
+/* The PF in full: as the caller read it, if it did, else from sysfs. */
+static int load_pf(struct svff_ctx *ctx, const struct drift_snapshot *snap, const char *bdf,
+		   struct pf_info **ret_pf)
+{
+	for (size_t i = 0; i < snap->n_pfs; i++)
+		if (strcmp(snap->pfs[i]->bdf, bdf) == 0 && snap->pfs[i]->busy_writer == 0)
+			return pf_info_dup(snap->pfs[i], ret_pf);
+	return sysfs_pf_load(ctx, bdf, ret_pf);
+}
+
 int pf_drift_load(struct svff_ctx *ctx, const struct drift_snapshot *snap,
 		  const struct managed_pf *conf, struct pf_drift *ret)
 {
@@ -147,7 +157,7 @@ int pf_drift_load(struct svff_ctx *ctx, const struct drift_snapshot *snap,
 	int r = check_readable(ctx, &d);
 
 	if (r == 1)
-		r = sysfs_pf_load(ctx, conf->bdf, &d.pf);
+		r = load_pf(ctx, snap, conf->bdf, &d.pf);
 	if (r == 0 && d.pf && !d.pf->driver[0])
 		r = add_item(&d, "pf", NULL, "bound to its driver", "has no driver");
 	if (r == 0 && d.pf)

@@ -40,6 +40,9 @@ struct drift_snapshot {
 	struct vfio_holders holders;
 	struct record **assigned;
 	size_t n_assigned;
+	/* Borrowed, may be NULL: PFs the caller has just read in full, copied, not read again. */
+	struct pf_info *const *pfs;
+	size_t n_pfs;
 };
 void drift_snapshot_load(struct svff_ctx *ctx, struct drift_snapshot *ret);
 void drift_snapshot_done(struct drift_snapshot *snap);

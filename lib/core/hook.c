@@ -6,13 +6,16 @@
 #include "journal.h"
 
 /*
- * The managed PFs there are now, each read once per hook run (the layout only: a PF
- * whose numvfs write is blocked must not block this start), and which of them each host
- * device of the domain is a VF slot of.
+ * Which managed PF each host device of the starting domain is a VF slot of. A device
+ * that exists says so itself (its physfn link): PCI routing IDs are unique, so it is no
+ * other PF's slot. Only a device that does not exist (a slot beyond numvfs now) is looked
+ * for among the layouts of every managed PF. Each layout is read at most once per hook
+ * run, and only the layout: a PF whose numvfs write is blocked must not block this start.
  */
 struct managed_vfs {
 	const struct svff_conf *conf;
-	struct pf_info **layouts; /* by the PF's index in conf; NULL: missing now */
+	struct pf_info **layouts; /* by the PF's index in conf; NULL: not read, or missing */
+	bool *layout_read;
 	size_t *owner;            /* by device: the index of its PF in conf, or NO_OWNER */
 	unsigned *index;          /* by device: its VF index there */
 	bool any;                 /* a device is a VF slot of a managed PF */
@@ -25,8 +28,36 @@ static void managed_vfs_done(struct managed_vfs *m)
 	for (size_t i = 0; m->layouts && i < m->conf->n_pfs; i++)
 		pf_info_free(m->layouts[i]);
 	free(m->layouts);
+	free(m->layout_read);
 	free(m->owner);
 	free(m->index);
+}
+
+/* Whether bdf is a VF slot of managed PF p; a PF missing now owns none. */
+static bool is_slot_of(struct svff_ctx *ctx, struct managed_vfs *m, size_t p, const char *bdf,
+		       unsigned *ret_index)
+{
+	const char *pf = m->conf->pfs[p].bdf;
+
+	if (!m->layout_read[p]) {
+		m->layout_read[p] = true;
+		if (sysfs_pf_exists(ctx, pf) && sysfs_pf_load_layout(ctx, pf, &m->layouts[p]) < 0)
+			m->layouts[p] = NULL;
+	}
+	return m->layouts[p] && pf_vf_slot(m->layouts[p], bdf, ret_index);
+}
+
+static size_t owner_of(struct svff_ctx *ctx, struct managed_vfs *m, const char *bdf,
+		       unsigned *ret_index)
+{
+	char pf[SVFF_BDF_SIZE];
+	int r = sysfs_vf_physfn(ctx, bdf, pf);
+
+	for (size_t p = 0; p < m->conf->n_pfs; p++)
+		if ((r == -ENODEV || (r > 0 && strcmp(pf, m->conf->pfs[p].bdf) == 0)) &&
+		    is_slot_of(ctx, m, p, bdf, ret_index))
+			return p;
+	return NO_OWNER;
 }
 
 static int managed_vfs_find(struct svff_ctx *ctx, const struct svff_conf *conf,
@@ -35,22 +66,15 @@ static int managed_vfs_find(struct svff_ctx *ctx, const struct svff_conf *conf,
 	struct managed_vfs m = { .conf = conf };
 
 	m.layouts = calloc(conf->n_pfs + 1, sizeof(*m.layouts));
+	m.layout_read = calloc(conf->n_pfs + 1, sizeof(*m.layout_read));
 	m.owner = calloc(n + 1, sizeof(*m.owner));
 	m.index = calloc(n + 1, sizeof(*m.index));
-	if (!m.layouts || !m.owner || !m.index) {
+	if (!m.layouts || !m.layout_read || !m.owner || !m.index) {
 		managed_vfs_done(&m);
 		return -ENOMEM;
 	}
-	/* A managed PF that is missing now cannot own the device. */
-	for (size_t p = 0; p < conf->n_pfs; p++)
-		if (sysfs_pf_exists(ctx, conf->pfs[p].bdf) &&
-		    sysfs_pf_load_layout(ctx, conf->pfs[p].bdf, &m.layouts[p]) < 0)
-			m.layouts[p] = NULL;
 	for (size_t i = 0; i < n; i++) {
-		m.owner[i] = NO_OWNER;
-		for (size_t p = 0; p < conf->n_pfs && m.owner[i] == NO_OWNER; p++)
-			if (m.layouts[p] && pf_vf_slot(m.layouts[p], devs[i].source_bdf, &m.index[i]))
-				m.owner[i] = p;
+		m.owner[i] = owner_of(ctx, &m, devs[i].source_bdf, &m.index[i]);
 		m.any = m.any || m.owner[i] != NO_OWNER;
 	}
 	*ret = m;

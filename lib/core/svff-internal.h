@@ -186,10 +186,13 @@ int sysfs_pf_load_counts(struct svff_ctx *ctx, const char *bdf, struct pf_info *
 int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
 bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf);
 void pf_info_free(struct pf_info *pf);
+int pf_info_dup(const struct pf_info *pf, struct pf_info **ret_pf);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pf_info *, pf_info_free);
 int sysfs_pf_list(struct svff_ctx *ctx, char (**ret_bdfs)[SVFF_BDF_SIZE], size_t *ret_n);
 int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE],
 		    unsigned *ret_index);
+/* Quietly: 1 and the VF's PF; 0 when it is no VF; -ENODEV when there is no such device. */
+int sysfs_vf_physfn(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE]);
 const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf);
 const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned index);
 int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index);

@@ -247,6 +247,24 @@ void pf_info_free(struct pf_info *pf)
 	free(pf);
 }
 
+int pf_info_dup(const struct pf_info *pf, struct pf_info **ret_pf)
+{
+	struct vf_info *vfs = calloc(pf->n_vfs + 1, sizeof(*vfs));
+	struct pf_info *copy = malloc(sizeof(*copy));
+
+	if (!vfs || !copy) {
+		free(vfs);
+		free(copy);
+		return -ENOMEM;
+	}
+	if (pf->n_vfs > 0)
+		memcpy(vfs, pf->vfs, pf->n_vfs * sizeof(*vfs));
+	*copy = *pf;
+	copy->vfs = vfs;
+	*ret_pf = copy;
+	return 0;
+}
+
 const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf)
 {
 	for (size_t i = 0; i < pf->n_vfs; i++)
@@ -263,13 +281,34 @@ const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned ind
 	return NULL;
 }
 
-/* The PCI domain and routing ID (bus, device, function) of a valid BDF. */
+/* n lower-case hex digits, as in a canonical BDF. */
+static bool parse_hex_digits(const char *text, size_t n, unsigned *ret)
+{
+	unsigned value = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+
+		if (c >= '0' && c <= '9')
+			value = value << 4 | (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			value = value << 4 | (unsigned)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*ret = value;
+	return true;
+}
+
+/* The PCI domain and routing ID (bus, device, function) of a canonical "dddd:bb:ss.f". */
 static bool routing_id(const char *bdf, unsigned *ret_domain, unsigned *ret_rid)
 {
 	unsigned domain, bus, slot, function;
 
-	if (!bdf_is_valid(bdf) ||
-	    sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &function) != 4)
+	if (strlen(bdf) != SVFF_BDF_SIZE - 1 || bdf[4] != ':' || bdf[7] != ':' ||
+	    bdf[10] != '.' || !parse_hex_digits(bdf, 4, &domain) ||
+	    !parse_hex_digits(bdf + 5, 2, &bus) || !parse_hex_digits(bdf + 8, 2, &slot) ||
+	    !parse_hex_digits(bdf + 11, 1, &function) || slot > 0x1f || function > 7)
 		return false;
 	*ret_domain = domain;
 	*ret_rid = bus << 8 | slot << 3 | function;
@@ -409,6 +448,26 @@ int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_B
 	snprintf(ret_pf, SVFF_BDF_SIZE, "%s", pf->bdf);
 	*ret_index = info->index;
 	return 0;
+}
+
+/*
+ * The PF of a VF, quietly: 1 and its BDF; 0 when the device is there but no VF (or bdf
+ * is no PCI address); -ENODEV when there is no such device (a VF slot not enabled now).
+ */
+int sysfs_vf_physfn(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE])
+{
+	_cleanup_(udev_device_unrefp) struct udev_device *vf = NULL, *parent = NULL;
+
+	if (!bdf_is_valid(vf_bdf))
+		return 0;
+	vf = pci_device(ctx, vf_bdf);
+	if (!vf)
+		return -ENODEV;
+	parent = linked_device(ctx, vf, "physfn");
+	if (!parent)
+		return 0;
+	snprintf(ret_pf, SVFF_BDF_SIZE, "%s", udev_device_get_sysname(parent));
+	return 1;
 }
 
 /* One write(), so the driver's errno reaches the caller (stdio would hide it). */

@@ -401,6 +401,9 @@ static int show(struct svff_ctx *ctx, const char *pf, bool json, FILE *out, bool
 	records = records_load_all(ctx, STORE_RECORDS, &st.records, &st.n_records);
 	index_records(&st);
 	drift_snapshot_load(ctx, &st.snap);
+	/* svff.conf's drift and the table below come from one reading of each PF */
+	st.snap.pfs = st.pfs;
+	st.snap.n_pfs = st.n_pfs;
 	conf = load_drift(ctx, pf, &st);
 	load_domains(ctx, &st);
 	if (json)

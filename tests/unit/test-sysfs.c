@@ -170,6 +170,21 @@ START_TEST(vf_slots_follow_offset_and_stride)
 }
 END_TEST
 
+/* A device says itself whose VF it is; an absent one is told apart from one that is no VF. */
+START_TEST(vf_names_its_pf_quietly)
+{
+	char pf[SVFF_BDF_SIZE] = "";
+
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:03:00.3", pf), 1);
+	ck_assert_str_eq(pf, "0000:03:00.0");
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:03:00.0", pf), 0); /* the PF itself */
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:00:1f.0", pf), 0); /* a plain function */
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:03:00.4", pf), -ENODEV); /* beyond numvfs */
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "03:00.3", pf), 0);
+	ck_assert_str_eq(test_messages(), "");
+}
+END_TEST
+
 /* Every address the PF's VFs can have, and no other: the same as the kernel's formula. */
 START_TEST(vf_slots_match_the_kernels_formula_everywhere)
 {
@@ -208,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, only_sriov_pfs_are_listed);
 	tcase_add_test(tc, vf_slots_follow_offset_and_stride);
 	tcase_add_test(tc, vf_slots_match_the_kernels_formula_everywhere);
+	tcase_add_test(tc, vf_names_its_pf_quietly);
 	tcase_add_test(tc, wait_driver_returns_at_once_when_bound);
 	tcase_add_test(tc, wait_driver_times_out_when_never_bound);
 	tcase_add_test(tc, wait_driver_wakes_on_bind_event);
