@@ -168,16 +168,21 @@ static bool in_a_domain(const struct reconf *rc, const char *bdf)
 /* A VF held by a process outside libvirt cannot be taken away: refuse before acting. */
 static int check_holders_outside_libvirt(struct reconf *rc)
 {
-	int r = 0;
+	struct vfio_holders holders = { 0 };
+	int r;
 
 	if (fault_is(rc->ctx, "no-holder-check", NULL))
 		return 0;
+	/* One walk of /proc for every VF of the PF. */
+	r = vfio_holders_scan(rc->ctx, &holders);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rc->pf->n_vfs; i++) {
 		const struct vf_info *vf = &rc->pf->vfs[i];
 		struct vfio_holder holder;
 
-		if (in_a_domain(rc, vf->bdf) ||
-		    vfio_holder_find(rc->ctx, vf->iommu_group, vf->vfio_device, &holder) <= 0)
+		if (!vfio_holders_find(&holders, vf->iommu_group, vf->vfio_device, &holder) ||
+		    in_a_domain(rc, vf->bdf))
 			continue;
 		r = log_errno(rc->ctx, -ETXTBSY,
 			      "VF '%s' of PF '%s' is held by process %d (%s), which is no "
@@ -185,6 +190,7 @@ static int check_holders_outside_libvirt(struct reconf *rc)
 			      "was changed",
 			      vf->bdf, rc->pf->bdf, (int)holder.pid, holder.node);
 	}
+	vfio_holders_done(&holders);
 	return r;
 }
 
