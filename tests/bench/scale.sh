@@ -10,8 +10,9 @@
 #   /bin/true                                 a bare process start, measured the same way
 #   bench-virt-list                           what svff-status asks of libvirt, alone
 #   tests/bench/scale.sh [BUILD_DIR]          (default: build; needs umockdev and valgrind)
-# Prints one BENCH line per measurement: name, N, wall ms (the best of RUNS runs: on a
-# shared machine the mean measures the neighbours), instructions
+# Prints one BENCH line per measurement: name, N, wall ms and CPU ms (user and system, the
+# children's included; each the best of RUNS runs: on a shared machine the mean measures
+# the neighbours), instructions
 # (callgrind; of the hook, the worker's: the gate's are lost at its exec, see hook-0vf) and,
 # of those, the instructions of libvirt's test driver (virConnectOpen, which parses every
 # domain: what libvirtd would do, not svff). Numbers only, no verdict.
@@ -26,7 +27,7 @@ inner() { # inner N DIR BUILD: inside umockdev-run, with the fake sysfs
 	# each start records its 8 VFs anew; the record of the last one goes before the next
 	unassign() { rm -rf "$dir/run/assigned"; }
 	measure() { # measure NAME CLEANUP INPUT COMMAND...
-		local name=$1 cleanup=$2 input=$3 i t0 t best= ir tdrv files
+		local name=$1 cleanup=$2 input=$3 i t0 t best= cpu u s best_cpu= ir tdrv files
 		shift 3
 		"$@" <"$input" >/dev/null 2>&1 || {
 			echo "scale: '$name' failed at N=$n:" >&2
@@ -36,9 +37,12 @@ inner() { # inner N DIR BUILD: inside umockdev-run, with the fake sysfs
 		$cleanup
 		for ((i = 0; i < runs; i++)); do
 			t0=$EPOCHREALTIME
-			"$@" <"$input" >/dev/null 2>&1
+			cpu=$({ time "$@" <"$input" >/dev/null 2>&1; } 2>&1)
 			t=$((${EPOCHREALTIME/./} - ${t0/./}))
 			((${best:-t} < t)) || best=$t
+			read -r u s <<<"$cpu"
+			cpu=$((10#${u/./} + 10#${s/./}))
+			((${best_cpu:-cpu} < cpu)) || best_cpu=$cpu
 			$cleanup
 		done
 		rm -f cg.out.*
@@ -49,10 +53,11 @@ inner() { # inner N DIR BUILD: inside umockdev-run, with the fake sysfs
 		ir=$(awk '/^summary:/ { s += $2 } END { print s + 0 }' "${files[@]}")
 		tdrv=$(for f in "${files[@]}"; do callgrind_annotate --auto=no --inclusive=yes "$f" 2>/dev/null; done |
 			awk '$3 == "???:virConnectOpen" { gsub(",", "", $1); s += $1 } END { print s + 0 }')
-		printf 'BENCH %-12s %4d %9.2f %14d %14d\n' "$name" "$n" \
-			"$(awk -v t="$best" 'BEGIN { print t / 1000 }')" "$ir" "$tdrv"
+		printf 'BENCH %-12s %4d %9.2f %7d %14d %14d\n' "$name" "$n" \
+			"$(awk -v t="$best" 'BEGIN { print t / 1000 }')" "$best_cpu" "$ir" "$tdrv"
 	}
 	: "${runs:=10}"
+	TIMEFORMAT='%3U %3S' # the user and system time of time's command and its children
 	measure true : /dev/null /bin/true
 	measure virt-list : /dev/null "$build/tests/bench-virt-list"
 	measure status : /dev/null "$build/helpers/svff-status"
@@ -145,7 +150,7 @@ make_domains() { # make_domains N DIR: N/2 running domains, each with VFs 2j and
 	} >"$dir/start8.xml"
 }
 
-printf 'BENCH %-12s %4s %9s %14s %14s\n' name N wall-ms instructions of-them-libvirt
+printf 'BENCH %-12s %4s %9s %7s %14s %14s\n' name N wall-ms cpu-ms instructions of-them-libvirt
 for n in ${SCALE_N:-16 64 256}; do
 	dir=$tmp/n$n
 	mkdir -p "$dir"
