@@ -160,10 +160,14 @@ static int change(struct svff_ctx *ctx, const struct pf_drift *d)
 
 static int apply_locked(struct svff_ctx *ctx, const struct managed_pf *conf)
 {
+	struct drift_snapshot snap;
 	struct pf_drift d;
 	usec_t start = now_usec();
-	int r = pf_drift_load(ctx, conf, &d);
+	int r;
 
+	drift_snapshot_load(ctx, &snap);
+	r = pf_drift_load(ctx, &snap, conf, &d);
+	drift_snapshot_done(&snap);
 	if (r < 0)
 		return r;
 	if (d.n_items == 0) {

@@ -45,15 +45,31 @@ static const struct record *find_assignment(struct record **assigned, size_t n,
 	return NULL;
 }
 
-/* A running domain was started with the VF (the hook's record), or a process holds it. */
-static bool vf_in_use(struct svff_ctx *ctx, struct pf_drift *d, const struct vf_info *vf,
-		      struct record **assigned, size_t n_assigned)
+void drift_snapshot_load(struct svff_ctx *ctx, struct drift_snapshot *ret)
 {
-	const struct record *record = find_assignment(assigned, n_assigned, d->pf->bdf,
-						      vf->index);
+	*ret = (struct drift_snapshot){ 0 };
+	/* Unreadable (said once): no process, or no domain, is known to hold a VF. */
+	vfio_holders_scan(ctx, &ret->holders);
+	records_load_all(ctx, STORE_ASSIGNED, &ret->assigned, &ret->n_assigned);
+}
+
+void drift_snapshot_done(struct drift_snapshot *snap)
+{
+	vfio_holders_done(&snap->holders);
+	records_free(snap->assigned, snap->n_assigned);
+	*snap = (struct drift_snapshot){ 0 };
+}
+
+/* A running domain was started with the VF (the hook's record), or a process holds it. */
+static bool vf_in_use(struct pf_drift *d, const struct vf_info *vf,
+		      const struct drift_snapshot *snap)
+{
+	const struct record *record = find_assignment(snap->assigned, snap->n_assigned,
+						      d->pf->bdf, vf->index);
 	struct vfio_holder holder = { 0 };
 
-	if (!record && vfio_holder_find(ctx, vf->iommu_group, vf->vfio_device, &holder) <= 0)
+	if (!record &&
+	    !vfio_holders_find(&snap->holders, vf->iommu_group, vf->vfio_device, &holder))
 		return false;
 	if (!d->in_use_vf[0]) {
 		snprintf(d->in_use_vf, sizeof(d->in_use_vf), "%s", vf->bdf);
@@ -67,22 +83,17 @@ static bool vf_in_use(struct svff_ctx *ctx, struct pf_drift *d, const struct vf_
 }
 
 /* Each VF not in use on svff.conf's driver; one in use keeps what its domain needs. */
-static int check_drivers(struct svff_ctx *ctx, struct pf_drift *d)
+static int check_drivers(struct pf_drift *d, const struct drift_snapshot *snap)
 {
-	struct record **assigned = NULL;
-	size_t n_assigned = 0;
 	int r = 0;
 
-	records_load_all(ctx, STORE_ASSIGNED, &assigned, &n_assigned);
 	for (size_t i = 0; r == 0 && i < d->pf->n_vfs; i++) {
 		const struct vf_info *vf = &d->pf->vfs[i];
 
-		if (vf_in_use(ctx, d, vf, assigned, n_assigned) ||
-		    strcmp(vf->driver, d->conf->driver) == 0)
+		if (vf_in_use(d, vf, snap) || strcmp(vf->driver, d->conf->driver) == 0)
 			continue;
 		r = add_item(d, "driver", vf, d->conf->driver, "%s", vf->driver[0] ? vf->driver : "none");
 	}
-	records_free(assigned, n_assigned);
 	return r;
 }
 
@@ -129,13 +140,24 @@ static int check_readable(struct svff_ctx *ctx, struct pf_drift *d)
 	return 1;
 }
 
-int pf_drift_load(struct svff_ctx *ctx, const struct managed_pf *conf, struct pf_drift *ret)
+/* The PF in full: as the caller read it, if it did, else from sysfs. */
+static int load_pf(struct svff_ctx *ctx, const struct drift_snapshot *snap, const char *bdf,
+		   struct pf_info **ret_pf)
+{
+	for (size_t i = 0; i < snap->n_pfs; i++)
+		if (strcmp(snap->pfs[i]->bdf, bdf) == 0 && snap->pfs[i]->busy_writer == 0)
+			return pf_info_dup(snap->pfs[i], ret_pf);
+	return sysfs_pf_load(ctx, bdf, ret_pf);
+}
+
+int pf_drift_load(struct svff_ctx *ctx, const struct drift_snapshot *snap,
+		  const struct managed_pf *conf, struct pf_drift *ret)
 {
 	struct pf_drift d = { .conf = conf };
 	int r = check_readable(ctx, &d);
 
 	if (r == 1)
-		r = sysfs_pf_load(ctx, conf->bdf, &d.pf);
+		r = load_pf(ctx, snap, conf->bdf, &d.pf);
 	if (r == 0 && d.pf && !d.pf->driver[0])
 		r = add_item(&d, "pf", NULL, "bound to its driver", "has no driver");
 	if (r == 0 && d.pf)
@@ -146,7 +168,7 @@ int pf_drift_load(struct svff_ctx *ctx, const struct managed_pf *conf, struct pf
 	if (r == 0 && d.pf) {
 		size_t first = d.n_items;
 
-		r = check_drivers(ctx, &d);
+		r = check_drivers(&d, snap);
 		d.wrong_driver = d.items + first;
 		d.n_wrong_driver = d.n_items - first;
 	}

@@ -32,8 +32,24 @@ struct pf_drift {
 	size_t n_items;
 };
 
+/*
+ * What tells whether a VF is in use, read once for every PF looked at together: the
+ * holders of VFIO groups (one walk of /proc) and the hook's records of domain starts.
+ */
+struct drift_snapshot {
+	struct vfio_holders holders;
+	struct record **assigned;
+	size_t n_assigned;
+	/* Borrowed, may be NULL: PFs the caller has just read in full, copied, not read again. */
+	struct pf_info *const *pfs;
+	size_t n_pfs;
+};
+void drift_snapshot_load(struct svff_ctx *ctx, struct drift_snapshot *ret);
+void drift_snapshot_done(struct drift_snapshot *snap);
+
 /* 0 with ret filled (n_items 0: it matches), or -errno for what cannot be read at all. */
-int pf_drift_load(struct svff_ctx *ctx, const struct managed_pf *conf, struct pf_drift *ret);
+int pf_drift_load(struct svff_ctx *ctx, const struct drift_snapshot *snap,
+		  const struct managed_pf *conf, struct pf_drift *ret);
 void pf_drift_done(struct pf_drift *drift);
 /* "numvfs 2, want 4 (svff.conf)" */
 void drift_item_text(const struct drift_item *item, char *buf, size_t size);

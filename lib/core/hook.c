@@ -5,33 +5,79 @@
 #include "conf.h"
 #include "journal.h"
 
-/* A host device of the starting domain that is a VF slot of a managed PF. */
-struct managed_vf {
-	const struct managed_pf *conf;
-	struct pf_info *pf;
-	unsigned index;
+/*
+ * Which managed PF each host device of the starting domain is a VF slot of. A device
+ * that exists says so itself (its physfn link): PCI routing IDs are unique, so it is no
+ * other PF's slot. Only a device that does not exist (a slot beyond numvfs now) is looked
+ * for among the layouts of every managed PF. Each layout is read at most once per hook
+ * run, and only the layout: a PF whose numvfs write is blocked must not block this start.
+ */
+struct managed_vfs {
+	const struct svff_conf *conf;
+	struct pf_info **layouts; /* by the PF's index in conf; NULL: not read, or missing */
+	bool *layout_read;
+	size_t *owner;            /* by device: the index of its PF in conf, or NO_OWNER */
+	unsigned *index;          /* by device: its VF index there */
+	bool any;                 /* a device is a VF slot of a managed PF */
 };
 
-static int find_managed_vf(struct svff_ctx *ctx, const struct svff_conf *conf,
-			   const char *bdf, struct managed_vf *ret)
-{
-	for (size_t i = 0; i < conf->n_pfs; i++) {
-		struct pf_info *pf;
-		unsigned index;
+#define NO_OWNER ((size_t)-1)
 
-		/*
-		 * A managed PF that is missing now cannot own the device: next one. Only the
-		 * layout: a PF whose numvfs write is blocked must not block this start.
-		 */
-		if (!sysfs_pf_exists(ctx, conf->pfs[i].bdf) ||
-		    sysfs_pf_load_layout(ctx, conf->pfs[i].bdf, &pf) < 0)
-			continue;
-		if (pf_vf_slot(pf, bdf, &index)) {
-			*ret = (struct managed_vf){ .conf = &conf->pfs[i], .pf = pf, .index = index };
-			return 1;
-		}
-		pf_info_free(pf);
+static void managed_vfs_done(struct managed_vfs *m)
+{
+	for (size_t i = 0; m->layouts && i < m->conf->n_pfs; i++)
+		pf_info_free(m->layouts[i]);
+	free(m->layouts);
+	free(m->layout_read);
+	free(m->owner);
+	free(m->index);
+}
+
+/* Whether bdf is a VF slot of managed PF p; a PF missing now owns none. */
+static bool is_slot_of(struct svff_ctx *ctx, struct managed_vfs *m, size_t p, const char *bdf,
+		       unsigned *ret_index)
+{
+	const char *pf = m->conf->pfs[p].bdf;
+
+	if (!m->layout_read[p]) {
+		m->layout_read[p] = true;
+		if (sysfs_pf_exists(ctx, pf) && sysfs_pf_load_layout(ctx, pf, &m->layouts[p]) < 0)
+			m->layouts[p] = NULL;
 	}
+	return m->layouts[p] && pf_vf_slot(m->layouts[p], bdf, ret_index);
+}
+
+static size_t owner_of(struct svff_ctx *ctx, struct managed_vfs *m, const char *bdf,
+		       unsigned *ret_index)
+{
+	char pf[SVFF_BDF_SIZE];
+	int r = sysfs_vf_physfn(ctx, bdf, pf);
+
+	for (size_t p = 0; p < m->conf->n_pfs; p++)
+		if ((r == -ENODEV || (r > 0 && strcmp(pf, m->conf->pfs[p].bdf) == 0)) &&
+		    is_slot_of(ctx, m, p, bdf, ret_index))
+			return p;
+	return NO_OWNER;
+}
+
+static int managed_vfs_find(struct svff_ctx *ctx, const struct svff_conf *conf,
+			    const struct hostdev *devs, size_t n, struct managed_vfs *ret)
+{
+	struct managed_vfs m = { .conf = conf };
+
+	m.layouts = calloc(conf->n_pfs + 1, sizeof(*m.layouts));
+	m.layout_read = calloc(conf->n_pfs + 1, sizeof(*m.layout_read));
+	m.owner = calloc(n + 1, sizeof(*m.owner));
+	m.index = calloc(n + 1, sizeof(*m.index));
+	if (!m.layouts || !m.layout_read || !m.owner || !m.index) {
+		managed_vfs_done(&m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		m.owner[i] = owner_of(ctx, &m, devs[i].source_bdf, &m.index[i]);
+		m.any = m.any || m.owner[i] != NO_OWNER;
+	}
+	*ret = m;
 	return 0;
 }
 
@@ -41,10 +87,10 @@ static int find_managed_vf(struct svff_ctx *ctx, const struct svff_conf *conf,
  * waits for a PF's lock; a start during a reconfiguration fails at once, with what to do.
  * Held (shared) while the start is recorded, so no operation begins in between.
  */
-static int lock_pf_for_start(struct svff_ctx *ctx, const struct managed_vf *vf,
+static int lock_pf_for_start(struct svff_ctx *ctx, const struct managed_pf *conf,
 			     const char *domain, int *ret_fd)
 {
-	int r = pf_lock_share(ctx, vf->conf->bdf, ret_fd);
+	int r = pf_lock_share(ctx, conf->bdf, ret_fd);
 
 	if (r != -EBUSY)
 		return r;
@@ -52,17 +98,16 @@ static int lock_pf_for_start(struct svff_ctx *ctx, const struct managed_vf *vf,
 			 "PF '%s' is being reconfigured (or its VFs moved) by svff; domain '%s' "
 			 "was not started, so that libvirtd is not held up: start it again when "
 			 "svff is done (svff-status shows it)",
-			 vf->conf->bdf, domain);
+			 conf->bdf, domain);
 }
 
 static int save_assignment(struct svff_ctx *ctx, const char *name, const char *uuid,
-			   const struct managed_vf *vf, const struct hostdev *dev)
+			   const char *pf, unsigned index, const struct hostdev *dev)
 {
-	struct record record = { .vf_index = vf->index, .phase = PHASE_ASSIGNED,
-				 .device = *dev };
+	struct record record = { .vf_index = index, .phase = PHASE_ASSIGNED, .device = *dev };
 	int r;
 
-	snprintf(record.pf, sizeof(record.pf), "%s", vf->pf->bdf);
+	snprintf(record.pf, sizeof(record.pf), "%s", pf);
 	snprintf(record.vf_bdf, sizeof(record.vf_bdf), "%s", dev->source_bdf);
 	snprintf(record.domain_uuid, sizeof(record.domain_uuid), "%s", uuid);
 	snprintf(record.domain_name, sizeof(record.domain_name), "%s", name);
@@ -94,48 +139,64 @@ static int refuse_unfinished(struct svff_ctx *ctx, const char *pf, const char *d
 }
 
 static int prepare_vf(struct svff_ctx *ctx, const char *name, const char *uuid,
-		      struct managed_vf *vf, const struct hostdev *dev)
+		      const struct managed_pf *conf, const struct pf_info *pf, unsigned index,
+		      const struct hostdev *dev)
 {
-	_cleanup_close_ int pf_lock = -EBADF;
-	LOG_SCOPE(vf->conf->bdf, dev->source_bdf, NULL, NULL);
-	int r = lock_pf_for_start(ctx, vf, name, &pf_lock);
+	LOG_SCOPE(conf->bdf, dev->source_bdf, NULL, NULL);
+	int r;
 
-	if (r == 0)
-		r = refuse_unfinished(ctx, vf->conf->bdf, name);
-	if (r < 0)
-		return r;
-	/* Read again: a reconfiguration may have just changed numvfs. */
-	pf_info_free(vf->pf);
-	vf->pf = NULL;
-	r = sysfs_pf_load(ctx, vf->conf->bdf, &vf->pf);
-	if (r < 0)
-		return r;
-	if (vf->index >= vf->pf->numvfs)
+	if (index >= pf->numvfs)
 		return log_event_errno(ctx, -ENXIO, HOOK_REFUSED,
 				 "domain '%s' needs VF %u (%s) of PF '%s', which has only %u VFs "
 				 "now; raise sriov_numvfs or change the domain",
-				 name, vf->index, dev->source_bdf, vf->pf->bdf, vf->pf->numvfs);
+				 name, index, dev->source_bdf, pf->bdf, pf->numvfs);
 	if (!dev->managed) {
-		r = sysfs_bind_driver(ctx, dev->source_bdf, vf->conf->driver,
-				      deadline_from_now(ctx, vf->conf->bdf, DEADLINE_RELEASE));
+		r = sysfs_bind_driver(ctx, dev->source_bdf, conf->driver,
+				      deadline_from_now(ctx, conf->bdf, DEADLINE_RELEASE));
 		if (r < 0)
 			return r;
 	}
-	return save_assignment(ctx, name, uuid, vf, dev);
+	return save_assignment(ctx, name, uuid, pf->bdf, index, dev);
 }
 
-static int hook_prepare(struct svff_ctx *ctx, const struct svff_conf *conf, const char *name,
+/*
+ * The domain's VFs of one managed PF, under its lock, with numvfs read once; what is said
+ * before a VF is looked at is about the first (a refused start names it, as it is refused).
+ */
+static int prepare_pf(struct svff_ctx *ctx, const struct managed_vfs *m, size_t p,
+		      size_t first, const char *name, const char *uuid,
+		      const struct hostdev *devs, size_t n)
+{
+	const struct managed_pf *conf = &m->conf->pfs[p];
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+	_cleanup_close_ int pf_lock = -EBADF;
+	LOG_SCOPE(conf->bdf, devs[first].source_bdf, NULL, NULL);
+	int r = lock_pf_for_start(ctx, conf, name, &pf_lock);
+
+	if (r == 0)
+		r = refuse_unfinished(ctx, conf->bdf, name);
+	/* Read again: a reconfiguration may have just changed numvfs. */
+	if (r == 0)
+		r = sysfs_pf_load_counts(ctx, conf->bdf, &pf);
+	for (size_t i = first; r >= 0 && i < n; i++)
+		if (m->owner[i] == p)
+			r = prepare_vf(ctx, name, uuid, conf, pf, m->index[i], &devs[i]);
+	return r;
+}
+
+/* PF by PF, in the order of their first VF in the domain's XML. */
+static int hook_prepare(struct svff_ctx *ctx, const struct managed_vfs *m, const char *name,
 			const char *uuid, const struct hostdev *devs, size_t n)
 {
 	int r = 0;
 
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		struct managed_vf vf = { 0 };
+		bool first = m->owner[i] != NO_OWNER;
 
-		if (!find_managed_vf(ctx, conf, devs[i].source_bdf, &vf))
-			continue;
-		r = prepare_vf(ctx, name, uuid, &vf, &devs[i]);
-		pf_info_free(vf.pf);
+		for (size_t j = 0; first && j < i; j++)
+			first = m->owner[j] != m->owner[i];
+		if (first)
+			r = prepare_pf(ctx, m, m->owner[i], i, name, uuid, devs, n);
 	}
 	return r;
 }
@@ -288,20 +349,6 @@ static bool any_vf_slot(struct svff_ctx *ctx, const struct hostdev *devs, size_t
 	return found;
 }
 
-static bool uses_managed_vf(struct svff_ctx *ctx, const struct svff_conf *conf,
-			    const struct hostdev *devs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct managed_vf vf = { 0 };
-
-		if (find_managed_vf(ctx, conf, devs[i].source_bdf, &vf)) {
-			pf_info_free(vf.pf);
-			return true;
-		}
-	}
-	return false;
-}
-
 /*
  * svff.conf cannot be read (reported with its file and line): a domain that may use a
  * managed VF fails closed; any other has nothing to do with svff and starts.
@@ -324,20 +371,31 @@ static int hook_run(struct svff_ctx *ctx, bool prepare, const char *name, const 
 {
 	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
 	_cleanup_close_ int lock_fd = -EBADF;
+	struct managed_vfs m = { 0 };
 	int r = conf_load(ctx, ctx->conf_file, &conf);
 
 	if (r < 0)
 		return broken_conf(ctx, prepare, name, r, devs, n);
-	/* Nothing of svff's is touched for a domain that has no managed VF. */
-	if (conf->n_pfs == 0 || (prepare && !uses_managed_vf(ctx, conf, devs, n)))
+	if (conf->n_pfs == 0)
 		return 0;
+	if (prepare) {
+		r = managed_vfs_find(ctx, conf, devs, n, &m);
+		if (r < 0)
+			return r;
+	}
+	/* Nothing of svff's is touched for a domain that has no managed VF. */
+	if (prepare && !m.any) {
+		managed_vfs_done(&m);
+		return 0;
+	}
 	r = state_prepare(ctx);
 	if (r == 0)
 		r = lock_assignments(ctx, &lock_fd);
 	if (r >= 0)
-		r = prepare ? hook_prepare(ctx, conf, name, uuid, devs, n) : hook_release(ctx, uuid);
+		r = prepare ? hook_prepare(ctx, &m, name, uuid, devs, n) : hook_release(ctx, uuid);
 	if (r >= 0 && prepare)
 		r = resolve_domain_records(ctx, name, uuid, devs, n);
+	managed_vfs_done(&m);
 	return r;
 }
 

@@ -118,6 +118,22 @@ usec_t now_usec(void);
 double seconds_since(usec_t start);
 /* Sleep for a short poll interval; only for polls that have a deadline. */
 void poll_pause(void);
+/* Where the clocks stood: wall (monotonic), svff's CPU time and its children's. */
+struct cost_mark {
+	usec_t wall;
+	usec_t cpu;          /* the process's, all its threads */
+	usec_t children_cpu; /* of the children that ended and were waited for */
+};
+void cost_mark_now(struct cost_mark *ret);
+/* What a step cost since the mark: the time svff worked, and the time it waited. */
+struct cost {
+	double seconds;              /* wall time */
+	double cpu_seconds;          /* svff's own work (user and system) */
+	double children_cpu_seconds; /* its children's: the numvfs writer, the --program */
+	double wait_seconds;         /* the rest of the wall time: waiting on guests, libvirt,
+				      * the kernel, udev and children */
+};
+void cost_since(const struct cost_mark *start, struct cost *ret);
 
 /* interrupt.c: safe points. */
 /* The signal that asked svff to stop, unless it is finishing; 0 to go on. */
@@ -165,14 +181,19 @@ struct pf_info {
 
 /* -EBUSY (logged) while a numvfs write of the PF is blocked: reading numvfs would block. */
 int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
+/* The same without the VFs (n_vfs 0): numvfs and the layout, at a cost independent of numvfs. */
+int sysfs_pf_load_counts(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
 /* Driver, totalvfs, offset and stride only: never blocks, not even then. */
 int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf);
 bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf);
 void pf_info_free(struct pf_info *pf);
+int pf_info_dup(const struct pf_info *pf, struct pf_info **ret_pf);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pf_info *, pf_info_free);
 int sysfs_pf_list(struct svff_ctx *ctx, char (**ret_bdfs)[SVFF_BDF_SIZE], size_t *ret_n);
 int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE],
 		    unsigned *ret_index);
+/* Quietly: 1 and the VF's PF; 0 when it is no VF; -ENODEV when there is no such device. */
+int sysfs_vf_physfn(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE]);
 const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf);
 const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned index);
 int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index);
@@ -225,6 +246,15 @@ struct vfio_holder {
 int vfio_holder_find(struct svff_ctx *ctx, int group, const char *device,
 		     struct vfio_holder *ret_holder);
 int vfio_wait_released(struct svff_ctx *ctx, int group, const char *device, usec_t deadline);
+/* Every VFIO node's first holder, from one walk of /proc: for callers asking of many VFs. */
+struct vfio_holders {
+	struct _GHashTable *nodes; /* node -> its first holder */
+};
+int vfio_holders_scan(struct svff_ctx *ctx, struct vfio_holders *ret);
+/* What vfio_holder_find() says of the VF, from the scan: 1 and the holder, or 0. */
+int vfio_holders_find(const struct vfio_holders *holders, int group, const char *device,
+		      struct vfio_holder *ret_holder);
+void vfio_holders_done(struct vfio_holders *holders);
 /* -ETXTBSY, naming the process, when any VF of the PF is held: numvfs must not change. */
 int pf_check_not_held(struct svff_ctx *ctx, const struct pf_info *pf);
 

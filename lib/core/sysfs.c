@@ -171,6 +171,13 @@ static int read_autoprobe(struct udev_device *dev)
 	return value != 0;
 }
 
+/* How much of a PF load() reads. */
+enum load_what {
+	LOAD_LAYOUT, /* driver, totalvfs, offset, stride: never blocks */
+	LOAD_COUNTS, /* and numvfs */
+	LOAD_VFS,    /* and each VF */
+};
+
 static int read_counts(struct svff_ctx *ctx, struct udev_device *dev, bool with_vfs,
 		       struct pf_info *pf)
 {
@@ -199,7 +206,8 @@ static int check_no_writer(struct svff_ctx *ctx, const char *bdf)
 			 bdf, writer.numvfs, (int)writer.pid);
 }
 
-static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_info **ret_pf)
+static int load(struct svff_ctx *ctx, const char *bdf, enum load_what what,
+		struct pf_info **ret_pf)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
@@ -208,7 +216,7 @@ static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_
 	if (!bdf_is_valid(bdf))
 		return log_errno(ctx, -EINVAL, "'%s' is not a PCI address; expected dddd:bb:ss.f",
 				 bdf);
-	if (with_vfs) {
+	if (what >= LOAD_COUNTS) {
 		r = check_no_writer(ctx, bdf);
 		if (r < 0)
 			return r;
@@ -225,8 +233,8 @@ static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_
 		return -ENOMEM;
 	snprintf(pf->bdf, sizeof(pf->bdf), "%s", bdf);
 	copy_driver(dev, pf->driver, sizeof(pf->driver));
-	r = read_counts(ctx, dev, with_vfs, pf);
-	if (r == 0 && with_vfs)
+	r = read_counts(ctx, dev, what >= LOAD_COUNTS, pf);
+	if (r == 0 && what == LOAD_VFS)
 		r = load_vfs(ctx, dev, pf);
 	if (r < 0)
 		return r;
@@ -236,12 +244,17 @@ static int load(struct svff_ctx *ctx, const char *bdf, bool with_vfs, struct pf_
 
 int sysfs_pf_load(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
 {
-	return load(ctx, bdf, true, ret_pf);
+	return load(ctx, bdf, LOAD_VFS, ret_pf);
+}
+
+int sysfs_pf_load_counts(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
+{
+	return load(ctx, bdf, LOAD_COUNTS, ret_pf);
 }
 
 int sysfs_pf_load_layout(struct svff_ctx *ctx, const char *bdf, struct pf_info **ret_pf)
 {
-	return load(ctx, bdf, false, ret_pf);
+	return load(ctx, bdf, LOAD_LAYOUT, ret_pf);
 }
 
 bool sysfs_pf_exists(struct svff_ctx *ctx, const char *bdf)
@@ -257,6 +270,24 @@ void pf_info_free(struct pf_info *pf)
 		return;
 	free(pf->vfs);
 	free(pf);
+}
+
+int pf_info_dup(const struct pf_info *pf, struct pf_info **ret_pf)
+{
+	struct vf_info *vfs = calloc(pf->n_vfs + 1, sizeof(*vfs));
+	struct pf_info *copy = malloc(sizeof(*copy));
+
+	if (!vfs || !copy) {
+		free(vfs);
+		free(copy);
+		return -ENOMEM;
+	}
+	if (pf->n_vfs > 0)
+		memcpy(vfs, pf->vfs, pf->n_vfs * sizeof(*vfs));
+	*copy = *pf;
+	copy->vfs = vfs;
+	*ret_pf = copy;
+	return 0;
 }
 
 const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf)
@@ -275,29 +306,63 @@ const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned ind
 	return NULL;
 }
 
+/* n lower-case hex digits, as in a canonical BDF. */
+static bool parse_hex_digits(const char *text, size_t n, unsigned *ret)
+{
+	unsigned value = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+
+		if (c >= '0' && c <= '9')
+			value = value << 4 | (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			value = value << 4 | (unsigned)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*ret = value;
+	return true;
+}
+
+/* The PCI domain and routing ID (bus, device, function) of a canonical "dddd:bb:ss.f". */
+static bool routing_id(const char *bdf, unsigned *ret_domain, unsigned *ret_rid)
+{
+	unsigned domain, bus, slot, function;
+
+	if (strlen(bdf) != SVFF_BDF_SIZE - 1 || bdf[4] != ':' || bdf[7] != ':' ||
+	    bdf[10] != '.' || !parse_hex_digits(bdf, 4, &domain) ||
+	    !parse_hex_digits(bdf + 5, 2, &bus) || !parse_hex_digits(bdf + 8, 2, &slot) ||
+	    !parse_hex_digits(bdf + 11, 1, &function) || slot > 0x1f || function > 7)
+		return false;
+	*ret_domain = domain;
+	*ret_rid = bus << 8 | slot << 3 | function;
+	return true;
+}
+
 /*
  * Whether bdf is the address VF n of the PF has, or would have with numvfs > n:
- * 1 and n, or 0. The kernel computes VF addresses from offset and stride.
+ * 1 and n, or 0. The kernel gives VF n the routing ID PF + offset + n * stride, in the
+ * PF's PCI domain.
  */
 int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index)
 {
-	unsigned domain, bus, slot, function, pf_rid, rid;
+	unsigned pf_domain, pf_rid, domain, rid, delta, n;
 
-	if (sscanf(pf->bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &function) != 4)
+	if (!routing_id(pf->bdf, &pf_domain, &pf_rid) || !routing_id(bdf, &domain, &rid) ||
+	    domain != pf_domain || pf->totalvfs == 0 || rid < pf_rid + pf->offset)
 		return 0;
-	pf_rid = bus << 8 | slot << 3 | function;
-	for (unsigned n = 0; n < pf->totalvfs; n++) {
-		char vf[SVFF_BDF_SIZE];
-
-		rid = pf_rid + pf->offset + n * pf->stride;
-		snprintf(vf, sizeof(vf), "%04x:%02x:%02x.%x", domain, (rid >> 8) & 0xff,
-			 (rid >> 3) & 0x1f, rid & 0x7);
-		if (strcmp(vf, bdf) == 0) {
-			*ret_index = n;
-			return 1;
-		}
-	}
-	return 0;
+	delta = rid - pf_rid - pf->offset;
+	if (pf->stride == 0) /* every VF at one address: only VF 0 is told apart */
+		n = 0;
+	else if (delta % pf->stride == 0)
+		n = delta / pf->stride;
+	else
+		return 0;
+	if ((pf->stride == 0 && delta != 0) || n >= pf->totalvfs)
+		return 0;
+	*ret_index = n;
+	return 1;
 }
 
 static int write_device_attr(struct udev_device *dev, const char *attr, const char *value)
@@ -408,6 +473,26 @@ int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_B
 	snprintf(ret_pf, SVFF_BDF_SIZE, "%s", pf->bdf);
 	*ret_index = info->index;
 	return 0;
+}
+
+/*
+ * The PF of a VF, quietly: 1 and its BDF; 0 when the device is there but no VF (or bdf
+ * is no PCI address); -ENODEV when there is no such device (a VF slot not enabled now).
+ */
+int sysfs_vf_physfn(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE])
+{
+	_cleanup_(udev_device_unrefp) struct udev_device *vf = NULL, *parent = NULL;
+
+	if (!bdf_is_valid(vf_bdf))
+		return 0;
+	vf = pci_device(ctx, vf_bdf);
+	if (!vf)
+		return -ENODEV;
+	parent = linked_device(ctx, vf, "physfn");
+	if (!parent)
+		return 0;
+	snprintf(ret_pf, SVFF_BDF_SIZE, "%s", udev_device_get_sysname(parent));
+	return 1;
 }
 
 /* One write(), so the driver's errno reaches the caller (stdio would hide it). */

@@ -34,15 +34,24 @@ static enum log_event report_event(const char *step, int r)
 	return r >= 0 ? LOG_EVENT_RECONF_STEP_DONE : LOG_EVENT_RECONF_STEP_FAILED;
 }
 
-/* With --json the terminal gets a JSON line, the journal the same words either way. */
-static void report(const struct reconf *rc, const char *step, usec_t start, int r)
+/*
+ * With --json the terminal gets a JSON line, the journal the same words either way. The
+ * line splits the wall time into svff's own CPU time and the time it waited.
+ */
+static void report(const struct reconf *rc, const char *step, const struct cost_mark *start,
+		   int r)
 {
-	double seconds = seconds_since(start);
+	struct cost cost;
+	double seconds;
 
+	cost_since(start, &cost);
+	seconds = cost.seconds;
 	if (rc->ctx->json)
 		svff_log(rc->ctx, SVFF_LOG_DATA,
-			 "{\"pf\":\"%s\",\"step\":\"%s\",\"seconds\":%.3f,\"ok\":%s,\"errno\":%d}",
-			 rc->pf->bdf, step, seconds, r >= 0 ? "true" : "false", r < 0 ? -r : 0);
+			 "{\"pf\":\"%s\",\"step\":\"%s\",\"seconds\":%.3f,\"cpu_seconds\":%.3f,"
+			 "\"children_cpu_seconds\":%.3f,\"wait_seconds\":%.3f,\"ok\":%s,\"errno\":%d}",
+			 rc->pf->bdf, step, seconds, cost.cpu_seconds, cost.children_cpu_seconds,
+			 cost.wait_seconds, r >= 0 ? "true" : "false", r < 0 ? -r : 0);
 	svff_log_full(rc->ctx, SVFF_LOG_INFO, report_event(step, r), r < 0 ? r : 0,
 		      rc->ctx->json ? LOG_TO_JOURNAL : LOG_TO_BOTH, "PF '%s': %s %s in %.2f s",
 		      rc->pf->bdf, step,
@@ -159,16 +168,21 @@ static bool in_a_domain(const struct reconf *rc, const char *bdf)
 /* A VF held by a process outside libvirt cannot be taken away: refuse before acting. */
 static int check_holders_outside_libvirt(struct reconf *rc)
 {
-	int r = 0;
+	struct vfio_holders holders = { 0 };
+	int r;
 
 	if (fault_is(rc->ctx, "no-holder-check", NULL))
 		return 0;
+	/* One walk of /proc for every VF of the PF. */
+	r = vfio_holders_scan(rc->ctx, &holders);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rc->pf->n_vfs; i++) {
 		const struct vf_info *vf = &rc->pf->vfs[i];
 		struct vfio_holder holder;
 
-		if (in_a_domain(rc, vf->bdf) ||
-		    vfio_holder_find(rc->ctx, vf->iommu_group, vf->vfio_device, &holder) <= 0)
+		if (!vfio_holders_find(&holders, vf->iommu_group, vf->vfio_device, &holder) ||
+		    in_a_domain(rc, vf->bdf))
 			continue;
 		r = log_errno(rc->ctx, -ETXTBSY,
 			      "VF '%s' of PF '%s' is held by process %d (%s), which is no "
@@ -176,6 +190,7 @@ static int check_holders_outside_libvirt(struct reconf *rc)
 			      "was changed",
 			      vf->bdf, rc->pf->bdf, (int)holder.pid, holder.node);
 	}
+	vfio_holders_done(&holders);
 	return r;
 }
 
@@ -274,9 +289,10 @@ static int restore_numvfs(struct reconf *rc)
  */
 static int rollback(struct reconf *rc, int error)
 {
-	usec_t start = now_usec();
+	struct cost_mark start;
 	int r = 0;
 
+	cost_mark_now(&start);
 	LOG_SCOPE(NULL, NULL, NULL, "rollback");
 	rc->ctx->finishing = true;
 	if (rc->write_blocked)
@@ -292,7 +308,7 @@ static int rollback(struct reconf *rc, int error)
 		journal_remove(rc->ctx, rc->pf->bdf);
 	if (r == 0 && rc->detach_started)
 		r = reattach_target(rc->ctx, rc->virt, &rc->target);
-	report(rc, "rollback", start, r);
+	report(rc, "rollback", &start, r);
 	rc->ctx->finishing = false;
 	return error;
 }
@@ -362,10 +378,12 @@ static int run_steps(struct reconf *rc)
 {
 	for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
 		bool last = i + 1 == ELEMENTSOF(steps);
-		usec_t start = now_usec();
+		struct cost_mark start;
 		LOG_SCOPE(NULL, NULL, NULL, steps[i].name);
-		int r = enter_step(rc, steps[i].name);
+		int r;
 
+		cost_mark_now(&start);
+		r = enter_step(rc, steps[i].name);
 		/* Past the last step's start the job is finished, not undone. */
 		if (r == 0 && svff_interrupted(rc->ctx) && !last)
 			r = -EINTR;
@@ -373,7 +391,7 @@ static int run_steps(struct reconf *rc)
 			r = steps[i].run(rc);
 		if (r == 0 && svff_interrupted(rc->ctx) && !last)
 			r = -EINTR;
-		report(rc, steps[i].name, start, r);
+		report(rc, steps[i].name, &start, r);
 		if (r == -EINPROGRESS && strcmp(steps[i].name, "enable") == 0)
 			return keep_waiting_for_readiness(rc, r);
 		if (r < 0 && !last)
@@ -440,10 +458,11 @@ _public_ int svff_reconf(struct svff_ctx *ctx, const struct svff_reconf_request 
 	struct reconf rc = { .ctx = ctx, .request = request };
 	struct svff_selector selector = { .pf = request->pf };
 	struct op_lock lock = { .global_fd = -EBADF };
-	usec_t start = now_usec();
+	struct cost_mark start;
 	char bdf[SVFF_BDF_SIZE] = ""; /* none when it is not a PCI address: validate says so */
 	int r;
 
+	cost_mark_now(&start);
 	svff_bdf_parse(request->pf, bdf);
 	LOG_SCOPE(bdf, NULL, NULL, NULL);
 	r = validate(&rc);
@@ -458,7 +477,7 @@ _public_ int svff_reconf(struct svff_ctx *ctx, const struct svff_reconf_request 
 	if (r == 0)
 		r = reconf_locked(&rc);
 	if (rc.pf && !ctx->dry_run && r != -EBUSY)
-		report(&rc, "reconfiguration", start, r);
+		report(&rc, "reconfiguration", &start, r);
 	if (r == 0 && svff_interrupt_signal(ctx))
 		log_warning(ctx, "PF '%s': interrupted during the last step; the reconfiguration "
 			    "was finished", rc.pf->bdf);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,8 +12,12 @@ struct status {
 	size_t n_pfs;
 	struct domain_devices *domains; /* NULL when libvirt cannot be reached */
 	size_t n_domains;
+	GHashTable *holding;            /* a VF's BDF -> the hostdev of a domain's that has it */
+	GHashTable *holding_domain;     /* the same BDF -> that domain */
 	struct record **records;
 	size_t n_records;
+	GHashTable *records_by_vf;      /* "PF/index" -> its record */
+	struct drift_snapshot snap;     /* holders of VFIO groups, the hook's records */
 	struct svff_conf *conf; /* NULL when svff.conf cannot be read */
 	struct pf_drift *drifts; /* by the index of the PF in conf; .conf NULL: not shown */
 	bool drift;              /* a PF of svff.conf that is shown differs from it */
@@ -32,8 +37,15 @@ static void status_done(struct status *st)
 	for (size_t i = 0; i < st->n_pfs; i++)
 		pf_info_free(st->pfs[i]);
 	free(st->pfs);
+	if (st->holding)
+		g_hash_table_unref(st->holding);
+	if (st->holding_domain)
+		g_hash_table_unref(st->holding_domain);
 	domain_devices_free(st->domains, st->n_domains);
+	if (st->records_by_vf)
+		g_hash_table_unref(st->records_by_vf);
 	records_free(st->records, st->n_records);
+	drift_snapshot_done(&st->snap);
 	for (size_t i = 0; st->conf && i < st->conf->n_pfs; i++)
 		pf_drift_done(&st->drifts[i]);
 	free(st->drifts);
@@ -56,7 +68,7 @@ static int load_drift(struct svff_ctx *ctx, const char *only, struct status *st)
 	for (size_t i = 0; i < st->conf->n_pfs; i++) {
 		if (only && strcmp(st->conf->pfs[i].bdf, st->pfs[0]->bdf) != 0)
 			continue;
-		r = pf_drift_load(ctx, &st->conf->pfs[i], &st->drifts[i]);
+		r = pf_drift_load(ctx, &st->snap, &st->conf->pfs[i], &st->drifts[i]);
 		if (r < 0)
 			return r;
 		st->drift = st->drift || st->drifts[i].n_items > 0;
@@ -131,6 +143,21 @@ static int load_pfs(struct svff_ctx *ctx, const char *only, struct status *st)
 	return r;
 }
 
+/* Each VF a running domain has, once: looked up per VF shown, not searched. */
+static void index_domains(struct status *st)
+{
+	st->holding = g_hash_table_new(g_str_hash, g_str_equal);
+	st->holding_domain = g_hash_table_new(g_str_hash, g_str_equal);
+	/* Backwards: the first domain that has a VF is the one shown, as libvirt lists them. */
+	for (size_t d = st->n_domains; d-- > 0;)
+		for (size_t i = st->domains[d].n_devs; i-- > 0;) {
+			struct hostdev *dev = &st->domains[d].devs[i];
+
+			g_hash_table_insert(st->holding, dev->source_bdf, dev);
+			g_hash_table_insert(st->holding_domain, dev->source_bdf, &st->domains[d]);
+		}
+}
+
 static void load_domains(struct svff_ctx *ctx, struct status *st)
 {
 	_cleanup_(virt_closep) struct virt *virt = NULL;
@@ -139,34 +166,42 @@ static void load_domains(struct svff_ctx *ctx, struct status *st)
 	if (virt_open(ctx, &virt) < 0 ||
 	    virt_running_domains(ctx, virt, &st->domains, &st->n_domains) < 0)
 		log_warning(ctx, "domains are not shown");
+	else
+		index_domains(st);
 }
 
-static void find_holder_domain(const struct status *st, const char *bdf,
-			       struct vf_view *view)
-{
-	for (size_t d = 0; d < st->n_domains; d++) {
-		const struct hostdev *dev =
-			hostdevs_find_source(st->domains[d].devs, st->domains[d].n_devs, bdf);
+#define RECORD_KEY_SIZE (SVFF_BDF_SIZE + 12)
 
-		if (dev) {
-			view->domain = &st->domains[d];
-			view->dev = dev;
-			return;
-		}
+static const char *record_key(const char *pf, unsigned index, char buf[RECORD_KEY_SIZE])
+{
+	snprintf(buf, RECORD_KEY_SIZE, "%s/%u", pf, index);
+	return buf;
+}
+
+static void index_records(struct status *st)
+{
+	st->records_by_vf = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	/* Backwards: of two records of one VF, the first is shown. */
+	for (size_t i = st->n_records; i-- > 0;) {
+		char key[RECORD_KEY_SIZE];
+
+		g_hash_table_insert(st->records_by_vf,
+				    g_strdup(record_key(st->records[i]->pf, st->records[i]->vf_index,
+							key)),
+				    st->records[i]);
 	}
 }
 
 static const struct record *find_record(const struct status *st, const char *pf,
 					unsigned index)
 {
-	for (size_t i = 0; i < st->n_records; i++)
-		if (strcmp(st->records[i]->pf, pf) == 0 && st->records[i]->vf_index == index)
-			return st->records[i];
-	return NULL;
+	char key[RECORD_KEY_SIZE];
+
+	return g_hash_table_lookup(st->records_by_vf, record_key(pf, index, key));
 }
 
-static void view_vf(struct svff_ctx *ctx, const struct status *st, const struct pf_info *pf,
-		    unsigned index, struct vf_view *view)
+static void view_vf(const struct status *st, const struct pf_info *pf, unsigned index,
+		    struct vf_view *view)
 {
 	struct vfio_holder holder;
 
@@ -176,9 +211,13 @@ static void view_vf(struct svff_ctx *ctx, const struct status *st, const struct 
 	view->record = find_record(st, pf->bdf, index);
 	if (!view->vf)
 		return;
-	if (vfio_holder_find(ctx, view->vf->iommu_group, view->vf->vfio_device, &holder) > 0)
+	if (vfio_holders_find(&st->snap.holders, view->vf->iommu_group, view->vf->vfio_device,
+			      &holder))
 		view->holder = holder.pid;
-	find_holder_domain(st, view->vf->bdf, view);
+	if (st->holding) {
+		view->dev = g_hash_table_lookup(st->holding, view->vf->bdf);
+		view->domain = g_hash_table_lookup(st->holding_domain, view->vf->bdf);
+	}
 }
 
 /* VF indexes to show: every VF now, and recorded ones beyond numvfs. */
@@ -230,10 +269,10 @@ static void print_text(struct svff_ctx *ctx, const struct status *st, FILE *out)
 		print_drift_text(find_drift(st, pf->bdf), out);
 		fprintf(out, "  %-3s %-13s %-10s %-6s %-8s %-16s %-13s %s\n", "VF", "ADDRESS",
 			"DRIVER", "GROUP", "HOLDER", "DOMAIN", "GUEST", "RECORD");
-		for (unsigned i = 0; i < last_index(st, pf); i++) {
+		for (unsigned i = 0, n = last_index(st, pf); i < n; i++) {
 			struct vf_view view;
 
-			view_vf(ctx, st, pf, i, &view);
+			view_vf(st, pf, i, &view);
 			print_vf_text(&view, out);
 		}
 	}
@@ -326,10 +365,10 @@ static void print_json(struct svff_ctx *ctx, const struct status *st, FILE *out)
 			(int)pf->busy_writer);
 		print_drift_json(find_drift(st, pf->bdf), out);
 		fputs(",\"vfs\":[", out);
-		for (unsigned i = 0; i < last_index(st, pf); i++) {
+		for (unsigned i = 0, n = last_index(st, pf); i < n; i++) {
 			struct vf_view view;
 
-			view_vf(ctx, st, pf, i, &view);
+			view_vf(st, pf, i, &view);
 			fputs(i ? "," : "", out);
 			print_vf_json(&view, out);
 		}
@@ -360,6 +399,11 @@ static int show(struct svff_ctx *ctx, const char *pf, bool json, FILE *out, bool
 		return r;
 	}
 	records = records_load_all(ctx, STORE_RECORDS, &st.records, &st.n_records);
+	index_records(&st);
+	drift_snapshot_load(ctx, &st.snap);
+	/* svff.conf's drift and the table below come from one reading of each PF */
+	st.snap.pfs = st.pfs;
+	st.snap.n_pfs = st.n_pfs;
 	conf = load_drift(ctx, pf, &st);
 	load_domains(ctx, &st);
 	if (json)

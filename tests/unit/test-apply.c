@@ -83,12 +83,15 @@ static struct pf_drift drift_of(const char *conf_text, size_t index)
 {
 	_cleanup_(conf_freep) struct svff_conf *conf = NULL;
 	static struct svff_conf *kept;
+	struct drift_snapshot snap;
 	struct pf_drift d;
 
 	write_conf(conf_text);
 	conf_free(kept);
 	ck_assert_int_eq(conf_load(ctx, conf_path, &conf), 0);
-	ck_assert_int_eq(pf_drift_load(ctx, &conf->pfs[index], &d), 0);
+	drift_snapshot_load(ctx, &snap);
+	ck_assert_int_eq(pf_drift_load(ctx, &snap, &conf->pfs[index], &d), 0);
+	drift_snapshot_done(&snap);
 	kept = TAKE_PTR(conf); /* d.conf points into it */
 	return d;
 }
@@ -304,6 +307,63 @@ START_TEST(status_shows_drift_in_text_and_json)
 }
 END_TEST
 
+/* Who has each VF, from one look at libvirt, /proc and the records: each VF on its line. */
+START_TEST(status_shows_each_vfs_domain_holder_and_record)
+{
+	static const char node[] =
+		"<node><domain type='test'><name>db1</name>"
+		"<uuid>2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001</uuid><memory>65536</memory>"
+		"<os><type>hvm</type></os><devices><hostdev mode='subsystem' type='pci' "
+		"managed='yes'><source><address domain='0x0000' bus='0x03' slot='0x00' "
+		"function='0x3'/></source><address type='pci' domain='0x0000' bus='0x00' "
+		"slot='0x07' function='0x0'/></hostdev></devices></domain></node>";
+	static const char device[] =
+		"<hostdev mode='subsystem' type='pci' managed='yes'><source><address "
+		"domain='0x0000' bus='0x03' slot='0x00' function='0x5'/></source></hostdev>";
+	struct record record = { .pf = "0000:03:00.0", .vf_index = 3, .vf_bdf = "0000:03:00.5",
+				 .domain_uuid = "2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e002",
+				 .domain_name = "web", .phase = PHASE_DETACHED };
+	char path[PATH_MAX], uri[PATH_MAX + 16];
+	_cleanup_free_ char *text = NULL;
+	char *proc = test_fake_proc(ctx);
+	FILE *out;
+
+	test_fake_fd(proc, "4242", "17", "/dev/vfio/12");
+	snprintf(path, sizeof(path), "%s/node.xml", ctx->state_dir);
+	test_write_file(path, node);
+	snprintf(uri, sizeof(uri), "test://%s", path);
+	free(ctx->connect_uri);
+	ctx->connect_uri = strdup(uri);
+	ck_assert_int_eq(xml_device_parse(device, &record.device), 0);
+	ck_assert_int_eq(record_save(ctx, STORE_RECORDS, &record), 0);
+	free(record.device.xml);
+	write_conf("[0000:03:00.0]\n");
+	snprintf(path, sizeof(path), "%s/status.txt", ctx->state_dir);
+	out = fopen(path, "we");
+	ck_assert_int_eq(svff_status(ctx, "0000:03:00.0", false, out), 0);
+	ck_assert_int_eq(svff_status(ctx, "0000:03:00.0", true, out), 0);
+	fclose(out);
+	text = test_read_file(path);
+	test_rm_rf(proc);
+	free(proc);
+	/* VF 0's group is open in process 4242; VF 1 is db1's; VF 3 is web's, recorded only */
+	ck_assert_ptr_nonnull(strstr(text, "  0   0000:03:00.2  vfio-pci   12     4242     -  "));
+	ck_assert_ptr_nonnull(strstr(text, "  1   0000:03:00.3  -          13     -        db1  "
+					   "            0000:00:07.0  -\n"));
+	ck_assert_ptr_nonnull(strstr(text, "  2   (absent)      -          -      -        -  "));
+	ck_assert_ptr_nonnull(strstr(text, "  3   (absent)      -          -      -        web  "
+					   "            -             detached\n"));
+	ck_assert_ptr_nonnull(strstr(text, "{\"index\":0,\"address\":\"0000:03:00.2\",\"driver\":"
+					   "\"vfio-pci\",\"iommu_group\":12,\"holder_pid\":4242,"
+					   "\"domain\":null"));
+	ck_assert_ptr_nonnull(strstr(text, "{\"index\":1,\"address\":\"0000:03:00.3\",\"driver\":"
+					   "null,\"iommu_group\":13,\"holder_pid\":0,\"domain\":"
+					   "\"db1\",\"guest_address\":\"0000:00:07.0\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"record_domain\":\"web\",\"record_phase\":"
+					   "\"detached\"}]"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("apply");
@@ -315,6 +375,7 @@ int main(void)
 	tcase_add_test(drift, interrupted_reconfiguration_wins_over_svff_conf);
 	tcase_add_test(drift, status_check_fails_only_on_drift);
 	tcase_add_test(drift, status_shows_drift_in_text_and_json);
+	tcase_add_test(drift, status_shows_each_vfs_domain_holder_and_record);
 	suite_add_tcase(s, drift);
 	tcase_add_checked_fixture(apply, setup, teardown);
 	tcase_set_timeout(apply, 20);

@@ -165,6 +165,42 @@ START_TEST(prepare_refuses_vf_beyond_numvfs)
 }
 END_TEST
 
+#define HOSTDEV(bus, slot, function)                                                      \
+	"<hostdev mode='subsystem' type='pci' managed='yes'><source><address "           \
+	"domain='0x0000' bus='" bus "' slot='" slot "' function='" function "'/></source>" \
+	"</hostdev>"
+
+/* Each VF of each managed PF in the XML is recorded; other devices are not svff's. */
+START_TEST(prepare_records_every_vf_of_every_managed_pf)
+{
+	static const char xml[] =
+		"<domain type='kvm'><name>db1</name><uuid>2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001"
+		"</uuid><devices>" HOSTDEV("0x03", "0x00", "0x3") HOSTDEV("0x00", "0x1f", "0x0")
+			HOSTDEV("0x03", "0x00", "0x2") "</devices></domain>";
+	static const char with_04[] =
+		"<domain type='kvm'><name>db1</name><uuid>2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e001"
+		"</uuid><devices>" HOSTDEV("0x03", "0x00", "0x2") HOSTDEV("0x04", "0x01", "0x2")
+			"</devices></domain>";
+	struct record **records;
+	size_t n;
+
+	write_conf("[0000:04:00.0]\n[0000:03:00.0]\n");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(records_load_all(ctx, STORE_ASSIGNED, &records, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(records[i]->pf, "0000:03:00.0");
+		ck_assert_str_eq(records[i]->vf_bdf, records[i]->vf_index ? "0000:03:00.3"
+									  : "0000:03:00.2");
+	}
+	records_free(records, n);
+	/* VF 1 of PF 04:00.0, which has no VFs now: refused, after 03:00.2 was recorded */
+	ck_assert_int_eq(run_hook("prepare", "begin", with_04), -ENXIO);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "domain 'db1' needs VF 1 (0000:04:01.2) of "
+						      "PF '0000:04:00.0', which has only 0 VFs"));
+}
+END_TEST
+
 /* The PF's lock, held as a reconfiguration holds it; close the fd to let go. */
 static int lock_pf_03(void)
 {
@@ -542,6 +578,7 @@ int main(void)
 	tcase_add_checked_fixture(hook, setup, teardown);
 	tcase_add_test(hook, prepare_records_assignment_of_managed_vf);
 	tcase_add_test(hook, prepare_refuses_vf_beyond_numvfs);
+	tcase_add_test(hook, prepare_records_every_vf_of_every_managed_pf);
 	tcase_add_test(hook, prepare_fails_while_pf_is_reconfigured);
 	tcase_add_test(hook, refused_start_and_assignment_are_journaled);
 	tcase_add_test(hook, malformed_or_huge_xml_is_refused);

@@ -2,6 +2,9 @@
 /* Runs under umockdev-wrapper: numvfs writes land in the fake sysfs. */
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <umockdev.h>
 
 #include <fcntl.h>
@@ -325,6 +328,92 @@ START_TEST(json_reconfiguration_journals_words_not_json)
 }
 END_TEST
 
+/* The fields of the --json line of a step, as a user's script reads them. */
+struct step_line {
+	double seconds, cpu, children_cpu, wait;
+};
+
+static struct step_line json_step(const char *step)
+{
+	char key[64];
+	const char *line;
+	struct step_line v;
+
+	snprintf(key, sizeof(key), "\"step\":\"%s\",", step);
+	line = strstr(test_messages(), key);
+	ck_assert_msg(line, "no JSON line of step '%s' in: %s", step, test_messages());
+	ck_assert_int_eq(sscanf(line + strlen(key),
+				"\"seconds\":%lf,\"cpu_seconds\":%lf,\"children_cpu_seconds\":%lf,"
+				"\"wait_seconds\":%lf,",
+				&v.seconds, &v.cpu, &v.children_cpu, &v.wait),
+			 4);
+	/* svff's work and its waiting make up the step's time */
+	ck_assert_double_ge(v.cpu, 0);
+	ck_assert_double_ge(v.wait, 0);
+	ck_assert_double_le(v.cpu + v.wait, v.seconds + 0.0015);
+	ck_assert_double_ge(v.cpu + v.wait, v.seconds - 0.0015);
+	return v;
+}
+
+/* --json: what svff worked and what it waited, per step; a child's CPU time is its own. */
+START_TEST(json_steps_split_svff_work_from_waiting)
+{
+	/* the program works for about 0.1 s of CPU time; svff waits for it meanwhile */
+	char *const program[] = { (char *)"/bin/sh", (char *)"-c",
+				  (char *)"i=0; while [ $i -lt 20000 ]; do i=$((i + 1)); done", NULL };
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3,
+					       .program = program };
+	struct step_line prog, enable;
+
+	use_test_driver();
+	ctx->json = true;
+	/* no uevent comes in the fake sysfs: the new VFs are never ready */
+	ck_assert_int_eq(svff_reconf(ctx, &request), -EINPROGRESS);
+	json_step("detach");
+	json_step("disable");
+	prog = json_step("program");
+	ck_assert_double_gt(prog.children_cpu, 0.005);
+	ck_assert_double_lt(prog.cpu, prog.children_cpu);
+	/* enable waits the whole ready deadline (300 ms) for udev, working little meanwhile */
+	enable = json_step("enable");
+	ck_assert_double_ge(enable.seconds, 0.29);
+	ck_assert_double_gt(enable.wait, enable.cpu);
+}
+END_TEST
+
+/* The clocks behind those fields: own CPU time, a child's, and time spent asleep. */
+START_TEST(cost_tells_own_work_children_and_waiting_apart)
+{
+	struct timespec nap = { .tv_nsec = 50 * 1000 * 1000 };
+	struct cost_mark mark, burn_start;
+	struct cost cost;
+	pid_t child;
+
+	cost_mark_now(&mark);
+	cost_mark_now(&burn_start);
+	do
+		cost_since(&burn_start, &cost);
+	while (cost.cpu_seconds < 0.03);
+	nanosleep(&nap, NULL);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		cost_mark_now(&burn_start);
+		do
+			cost_since(&burn_start, &cost);
+		while (cost.cpu_seconds < 0.03);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	cost_since(&mark, &cost);
+	ck_assert_double_ge(cost.cpu_seconds, 0.03);
+	ck_assert_double_ge(cost.children_cpu_seconds, 0.03);
+	/* the nap and the wait for the child: waiting, not svff's work */
+	ck_assert_double_ge(cost.wait_seconds, 0.05);
+	ck_assert_double_eq_tol(cost.seconds, cost.cpu_seconds + cost.wait_seconds, 1e-6);
+}
+END_TEST
+
 START_TEST(interrupted_reconfiguration_undoes_what_ran)
 {
 	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 3 };
@@ -563,6 +652,8 @@ int main(void)
 	tcase_add_test(tc, interrupted_reconfiguration_undoes_what_ran);
 	tcase_add_test(tc, journal_tells_each_step_of_a_failed_reconfiguration);
 	tcase_add_test(tc, json_reconfiguration_journals_words_not_json);
+	tcase_add_test(tc, json_steps_split_svff_work_from_waiting);
+	tcase_add_test(tc, cost_tells_own_work_children_and_waiting_apart);
 	tcase_add_test(tc, numvfs_is_written_by_a_child);
 	tcase_add_test(tc, autoprobe_is_set_as_configured_before_vfs_appear);
 	tcase_add_test(tc, journal_round_trip_and_recovery);

@@ -160,8 +160,51 @@ START_TEST(vf_slots_follow_offset_and_stride)
 	ck_assert_uint_eq(index, 3);
 	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:02.0", &index), 1);
 	ck_assert_uint_eq(index, 4);
-	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:01.1", &index), 0);
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:02.6", &index), 1);
+	ck_assert_uint_eq(index, 7); /* the last of sriov_totalvfs 8 */
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:01.1", &index), 0); /* between two VFs */
+	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:00.7", &index), 0); /* before the first */
 	ck_assert_int_eq(pf_vf_slot(pf, "0000:04:04.0", &index), 0); /* beyond totalvfs */
+	ck_assert_int_eq(pf_vf_slot(pf, "0001:04:01.0", &index), 0); /* another PCI domain */
+	ck_assert_int_eq(pf_vf_slot(pf, "04:01.0", &index), 0);      /* not canonical */
+}
+END_TEST
+
+/* A device says itself whose VF it is; an absent one is told apart from one that is no VF. */
+START_TEST(vf_names_its_pf_quietly)
+{
+	char pf[SVFF_BDF_SIZE] = "";
+
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:03:00.3", pf), 1);
+	ck_assert_str_eq(pf, "0000:03:00.0");
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:03:00.0", pf), 0); /* the PF itself */
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:00:1f.0", pf), 0); /* a plain function */
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "0000:03:00.4", pf), -ENODEV); /* beyond numvfs */
+	ck_assert_int_eq(sysfs_vf_physfn(ctx, "03:00.3", pf), 0);
+	ck_assert_str_eq(test_messages(), "");
+}
+END_TEST
+
+/* Every address the PF's VFs can have, and no other: the same as the kernel's formula. */
+START_TEST(vf_slots_match_the_kernels_formula_everywhere)
+{
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+	unsigned index, found = 0;
+
+	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:04:00.0", &pf), 0);
+	for (unsigned rid = 0; rid <= 0xffff; rid++) {
+		char bdf[SVFF_BDF_SIZE];
+		unsigned delta = rid - 0x400 - 8;
+		bool is_vf = rid >= 0x408 && delta % 2 == 0 && delta / 2 < 8;
+
+		snprintf(bdf, sizeof(bdf), "0000:%02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f, rid & 7);
+		ck_assert_int_eq(pf_vf_slot(pf, bdf, &index), is_vf);
+		if (is_vf) {
+			ck_assert_uint_eq(index, delta / 2);
+			found++;
+		}
+	}
+	ck_assert_uint_eq(found, 8);
 }
 END_TEST
 
@@ -179,6 +222,8 @@ int main(void)
 	tcase_add_test(tc, vf_knows_its_pf_and_index);
 	tcase_add_test(tc, only_sriov_pfs_are_listed);
 	tcase_add_test(tc, vf_slots_follow_offset_and_stride);
+	tcase_add_test(tc, vf_slots_match_the_kernels_formula_everywhere);
+	tcase_add_test(tc, vf_names_its_pf_quietly);
 	tcase_add_test(tc, wait_driver_returns_at_once_when_bound);
 	tcase_add_test(tc, wait_driver_times_out_when_never_bound);
 	tcase_add_test(tc, wait_driver_wakes_on_bind_event);
