@@ -441,13 +441,16 @@ int sysfs_pf_list(struct svff_ctx *ctx, char (**ret_bdfs)[SVFF_BDF_SIZE], size_t
 	return 0;
 }
 
-/* The PF of a VF and the VF's index n (the PF's virtfnN link that points to it). */
+/*
+ * The PF of a VF and the VF's index n, from the PF's layout alone: reading numvfs would
+ * block behind a numvfs write, and udev runs svff-udev for the new VFs while the write
+ * that creates them is still in the kernel.
+ */
 int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE],
 		    unsigned *ret_index)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *vf = NULL, *parent = NULL;
 	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
-	const struct vf_info *info;
 	int r;
 
 	if (!bdf_is_valid(vf_bdf))
@@ -463,15 +466,14 @@ int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_B
 				 "'%s' is not an SR-IOV VF (no physfn link); give a VF, or a PF "
 				 "with --pf",
 				 vf_bdf);
-	r = sysfs_pf_load(ctx, udev_device_get_sysname(parent), &pf);
-	if (r < 0 || !pf)
-		return r < 0 ? r : -ENODEV;
-	info = pf_find_vf_by_bdf(pf, vf_bdf);
-	if (!info)
-		return log_errno(ctx, -ENODEV, "VF '%s' is not listed by its PF '%s'", vf_bdf,
-				 pf->bdf);
+	r = sysfs_pf_load_layout(ctx, udev_device_get_sysname(parent), &pf);
+	if (r < 0)
+		return r;
+	if (!pf_vf_slot(pf, vf_bdf, ret_index))
+		return log_errno(ctx, -ENODEV, "'%s' is at none of the VF addresses of its PF '%s' (sriov_offset, "
+				 "sriov_stride)",
+				 vf_bdf, pf->bdf);
 	snprintf(ret_pf, SVFF_BDF_SIZE, "%s", pf->bdf);
-	*ret_index = info->index;
 	return 0;
 }
 

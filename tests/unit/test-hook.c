@@ -426,6 +426,21 @@ START_TEST(removed_vf_of_running_domain_is_lost_then_wanted_back)
 }
 END_TEST
 
+/* udev runs svff-udev for new VFs while the numvfs write that makes them is in the kernel. */
+START_TEST(vf_added_during_a_blocked_numvfs_write_is_still_handled)
+{
+	char xml[2048], pf[SVFF_BDF_SIZE] = "";
+
+	domain_xml(xml, sizeof(xml), "0000:03:00.2", "yes");
+	ck_assert_int_eq(run_hook("prepare", "begin", xml), 0);
+	ck_assert_int_eq(svff_udev_event(ctx, "remove", "0000:03:00.2", pf), 0);
+	test_numvfs_writer_mark(ctx, "0000:03:00.0", true);
+	ck_assert_int_eq(svff_udev_event(ctx, "add", "0000:03:00.2", pf), 1);
+	ck_assert_str_eq(pf, "0000:03:00.0");
+	ck_assert_ptr_null(strstr(test_messages(), "busy"));
+}
+END_TEST
+
 START_TEST(lost_vf_of_an_earlier_boot_waits_for_its_domain_to_start)
 {
 	char xml[2048], pf[SVFF_BDF_SIZE] = "";
@@ -589,6 +604,7 @@ int main(void)
 	tcase_add_test(hook, unusable_state_dir_fails_closed_only_for_managed_vfs);
 	tcase_add_test(hook, release_drops_assignment_and_pending_reattach);
 	tcase_add_test(hook, removed_vf_of_running_domain_is_lost_then_wanted_back);
+	tcase_add_test(hook, vf_added_during_a_blocked_numvfs_write_is_still_handled);
 	tcase_add_test(hook, lost_vf_of_an_earlier_boot_waits_for_its_domain_to_start);
 	tcase_add_test(hook, planned_detach_record_is_not_turned_into_lost);
 	tcase_add_test(hook, unexpected_udev_environment_is_refused);

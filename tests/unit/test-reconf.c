@@ -175,20 +175,10 @@ END_TEST
 
 START_TEST(blocked_writer_makes_the_pf_busy_not_blocking)
 {
-	char path[4096], text[64];
 	struct numvfs_writer writer;
 	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
-	unsigned long long start;
-	_cleanup_free_ char *stat = test_read_file("/proc/self/stat");
-	const char *p = strrchr(stat, ')');
 
-	for (int field = 2; field < 22; field++)
-		p = strchr(p + 1, ' ');
-	ck_assert_int_eq(sscanf(p + 1, "%llu", &start), 1);
-	/* this test process stands for a writer still blocked in the kernel */
-	snprintf(path, sizeof(path), "%s/locks/0000:03:00.0.numvfs", ctx->runtime_dir);
-	snprintf(text, sizeof(text), "%d %llu 0\n", (int)getpid(), start);
-	test_write_file(path, text);
+	test_numvfs_writer_mark(ctx, "0000:03:00.0", true);
 	ck_assert_int_eq(numvfs_writer_find(ctx, "0000:03:00.0", &writer), 1);
 	ck_assert_int_eq(writer.pid, getpid());
 	ck_assert_int_eq(sysfs_pf_load(ctx, "0000:03:00.0", &pf), -EBUSY);
@@ -196,8 +186,7 @@ START_TEST(blocked_writer_makes_the_pf_busy_not_blocking)
 	ck_assert_int_eq(sysfs_pf_load_layout(ctx, "0000:03:00.0", &pf), 0);
 	ck_assert_uint_eq(pf->totalvfs, 4);
 	/* a marker left by a writer that is gone blocks nobody */
-	snprintf(text, sizeof(text), "%d %llu 0\n", (int)getpid(), start + 1);
-	test_write_file(path, text);
+	test_numvfs_writer_mark(ctx, "0000:03:00.0", false);
 	ck_assert_int_eq(numvfs_writer_find(ctx, "0000:03:00.0", &writer), 0);
 }
 END_TEST

@@ -30,3 +30,8 @@ int test_run(Suite *suite);
 char *test_fake_proc(struct svff_ctx *ctx);
 /* Process pid of the fake /proc has file descriptor fd open on target. */
 void test_fake_fd(const char *proc, const char *pid, const char *fd, const char *target);
+/*
+ * The marker of a numvfs write of PF that is still blocked in the kernel, with this test
+ * process standing for the writer; alive false: a marker its writer left behind.
+ */
+void test_numvfs_writer_mark(struct svff_ctx *ctx, const char *pf, bool alive);
