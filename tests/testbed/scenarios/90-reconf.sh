@@ -108,4 +108,5 @@ both_back "$pf0"
 
 assert_svff_exit "JSON progress" 0 svff-reconf --pf "$pf0" --numvfs 2 --json
 assert_output_has "a JSON line per step" '"step":"reattach","seconds":'
+bench_reconf_cost "4->2 under two domains"
 both_back "$pf0"

@@ -242,3 +242,24 @@ bench_boot_to_vf() {
 	done
 	echo "BENCH boot-to-guest-vf $what seconds=${first:-unknown} (outer kernel start to the first autostarted guest with its VF bound)"
 }
+
+# bench_reconf_cost WHAT: BENCH lines from the last svff-reconf --json: each step's wall time
+# with svff's own CPU time and its share of the whole reconfiguration's wall time
+bench_reconf_cost() {
+	local what=$1
+	awk -v what="$what" -F'[,:{}"]+' '
+		/"step":/ {
+			for (i = 1; i < NF; i++) v[$i] = $(i + 1)
+			line = sprintf("%s=%ss(cpu %ss, children %ss)", v["step"], v["seconds"],
+				       v["cpu_seconds"], v["children_cpu_seconds"])
+			if (v["step"] == "reconfiguration") {
+				total = v["seconds"]; own = v["cpu_seconds"]
+			} else steps = steps " " line
+		}
+		END {
+			if (total > 0)
+				printf "BENCH reconf-own-cost %s total=%ss svff-cpu=%ss own-share=%.1f%% steps:%s\n",
+				       what, total, own, 100 * own / total, steps
+			else print "BENCH reconf-own-cost " what " unknown (no reconfiguration line)"
+		}' <<<"$SVFF_OUT"
+}
