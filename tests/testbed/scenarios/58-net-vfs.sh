@@ -9,10 +9,8 @@
 # over a VLAN 42 interface, net-b untagged) and the guest, switched inside the emulated NIC.
 # Then records a user broke (a multicast MAC, a VLAN out of range, a VF index that is now
 # another kind of device): one line each, the record kept, the other domain undisturbed.
-# Long (out of the default set): 4.5 to 9 minutes on the bed, and its svff-reconf 2 -> 4 can
-# lose a race: a new VF whose last udev event comes while svff's numvfs write is still in the
-# kernel is left unbound (svff-udev: "PF ... is busy"), and the readiness wait times out.
-# testbed: long
+# It takes 4.5 to 7.5 minutes on the bed. Its svff-reconf 2 -> 4 found svff-udev skipping a new
+# VF whose last udev event came while svff's numvfs write was still in the kernel.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=svff-lib.sh
