@@ -47,8 +47,7 @@ static void marker_name(const char *pf, char *buf, size_t size)
 	snprintf(buf, size, "%s.numvfs", pf);
 }
 
-/* Field 22 of /proc/PID/stat: with the pid, names one process for all time. */
-static int process_start_time(struct svff_ctx *ctx, pid_t pid, unsigned long long *ret)
+int process_start_time(struct svff_ctx *ctx, pid_t pid, unsigned long long *ret)
 {
 	char path[PATH_MAX], text[1024];
 	_cleanup_close_ int fd = -EBADF;

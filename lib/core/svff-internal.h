@@ -194,6 +194,9 @@ int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_B
 		    unsigned *ret_index);
 /* Quietly: 1 and the VF's PF; 0 when it is no VF; -ENODEV when there is no such device. */
 int sysfs_vf_physfn(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE]);
+/* The VF's index from the PF's layout (never blocks behind a numvfs write); logged. */
+int sysfs_vf_index(struct svff_ctx *ctx, const char *pf_bdf, const char *vf_bdf,
+		   unsigned *ret_index);
 const struct vf_info *pf_find_vf_by_bdf(const struct pf_info *pf, const char *bdf);
 const struct vf_info *pf_find_vf_by_index(const struct pf_info *pf, unsigned index);
 int pf_vf_slot(const struct pf_info *pf, const char *bdf, unsigned *ret_index);
@@ -223,6 +226,8 @@ int numvfs_write_ready(struct svff_ctx *ctx, const char *pf, unsigned numvfs);
 int pf_apply_autoprobe(struct svff_ctx *ctx, const char *pf);
 /* 1 when a write of the PF's numvfs is still under way (ret filled), else 0. */
 int numvfs_writer_find(struct svff_ctx *ctx, const char *pf, struct numvfs_writer *ret);
+/* Field 22 of /proc/PID/stat: with the pid, names one process for all time. */
+int process_start_time(struct svff_ctx *ctx, pid_t pid, unsigned long long *ret);
 
 /* ready.c: a VF goes to a guest only when it is ready. */
 struct ready_watch {

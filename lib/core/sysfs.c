@@ -442,42 +442,6 @@ int sysfs_pf_list(struct svff_ctx *ctx, char (**ret_bdfs)[SVFF_BDF_SIZE], size_t
 }
 
 /*
- * The PF of a VF and the VF's index n, from the PF's layout alone: reading numvfs would
- * block behind a numvfs write, and udev runs svff-udev for the new VFs while the write
- * that creates them is still in the kernel.
- */
-int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE],
-		    unsigned *ret_index)
-{
-	_cleanup_(udev_device_unrefp) struct udev_device *vf = NULL, *parent = NULL;
-	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
-	int r;
-
-	if (!bdf_is_valid(vf_bdf))
-		return log_errno(ctx, -EINVAL, "'%s' is not a PCI address; expected dddd:bb:ss.f",
-				 vf_bdf);
-	vf = pci_device(ctx, vf_bdf);
-	if (!vf)
-		return log_errno(ctx, -ENODEV,
-				 "no PCI device '%s'; check the address with 'lspci -D'", vf_bdf);
-	parent = linked_device(ctx, vf, "physfn");
-	if (!parent)
-		return log_errno(ctx, -EOPNOTSUPP,
-				 "'%s' is not an SR-IOV VF (no physfn link); give a VF, or a PF "
-				 "with --pf",
-				 vf_bdf);
-	r = sysfs_pf_load_layout(ctx, udev_device_get_sysname(parent), &pf);
-	if (r < 0)
-		return r;
-	if (!pf_vf_slot(pf, vf_bdf, ret_index))
-		return log_errno(ctx, -ENODEV, "'%s' is at none of the VF addresses of its PF '%s' (sriov_offset, "
-				 "sriov_stride)",
-				 vf_bdf, pf->bdf);
-	snprintf(ret_pf, SVFF_BDF_SIZE, "%s", pf->bdf);
-	return 0;
-}
-
-/*
  * The PF of a VF, quietly: 1 and its BDF; 0 when the device is there but no VF (or bdf
  * is no PCI address); -ENODEV when there is no such device (a VF slot not enabled now).
  */
@@ -495,6 +459,48 @@ int sysfs_vf_physfn(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_B
 		return 0;
 	snprintf(ret_pf, SVFF_BDF_SIZE, "%s", udev_device_get_sysname(parent));
 	return 1;
+}
+
+/*
+ * The index of a VF of the PF, from the PF's layout alone: reading numvfs would block
+ * behind a numvfs write, and udev runs svff-udev for the new VFs while the write that
+ * creates them is still in the kernel.
+ */
+int sysfs_vf_index(struct svff_ctx *ctx, const char *pf_bdf, const char *vf_bdf,
+		   unsigned *ret_index)
+{
+	_cleanup_(pf_info_freep) struct pf_info *pf = NULL;
+	int r = sysfs_pf_load_layout(ctx, pf_bdf, &pf);
+
+	if (r < 0)
+		return r;
+	if (!pf_vf_slot(pf, vf_bdf, ret_index))
+		return log_errno(ctx, -ENODEV,
+				 "'%s' is at none of the VF addresses of its PF '%s' "
+				 "(sriov_offset, sriov_stride)",
+				 vf_bdf, pf_bdf);
+	return 0;
+}
+
+/* The PF of a VF and the VF's index n, each failure logged. */
+int sysfs_vf_parent(struct svff_ctx *ctx, const char *vf_bdf, char ret_pf[SVFF_BDF_SIZE],
+		    unsigned *ret_index)
+{
+	int r;
+
+	if (!bdf_is_valid(vf_bdf))
+		return log_errno(ctx, -EINVAL, "'%s' is not a PCI address; expected dddd:bb:ss.f",
+				 vf_bdf);
+	r = sysfs_vf_physfn(ctx, vf_bdf, ret_pf);
+	if (r == -ENODEV)
+		return log_errno(ctx, -ENODEV,
+				 "no PCI device '%s'; check the address with 'lspci -D'", vf_bdf);
+	if (r == 0)
+		return log_errno(ctx, -EOPNOTSUPP,
+				 "'%s' is not an SR-IOV VF (no physfn link); give a VF, or a PF "
+				 "with --pf",
+				 vf_bdf);
+	return sysfs_vf_index(ctx, ret_pf, vf_bdf, ret_index);
 }
 
 /* One write(), so the driver's errno reaches the caller (stdio would hide it). */

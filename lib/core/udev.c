@@ -41,7 +41,7 @@ static int vf_added(struct svff_ctx *ctx, const struct svff_conf *conf, const ch
 	/* Without physfn yet the kernel sends a "change" once it exists. */
 	if (sysfs_vf_physfn(ctx, bdf, pf) <= 0)
 		return 0;
-	r = sysfs_vf_parent(ctx, bdf, pf, &index);
+	r = sysfs_vf_index(ctx, pf, bdf, &index);
 	if (r < 0)
 		return r;
 	managed = conf_find_pf(conf, pf);

@@ -194,24 +194,13 @@ void test_fake_fd(const char *proc, const char *pid, const char *fd, const char 
 	ck_assert_int_eq(symlink(target, path), 0);
 }
 
-/* The start time of this process, in clock ticks after boot (field 22 of its stat). */
-static unsigned long long own_start_time(void)
-{
-	_cleanup_free_ char *stat = test_read_file("/proc/self/stat");
-	const char *p = strrchr(stat, ')');
-	unsigned long long start;
-
-	for (int field = 2; field < 22; field++)
-		p = strchr(p + 1, ' ');
-	ck_assert_int_eq(sscanf(p + 1, "%llu", &start), 1);
-	return start;
-}
-
 void test_numvfs_writer_mark(struct svff_ctx *ctx, const char *pf, bool alive)
 {
 	char path[PATH_MAX], text[64];
+	unsigned long long start;
 
+	ck_assert_int_eq(process_start_time(ctx, getpid(), &start), 0);
 	snprintf(path, sizeof(path), "%s/locks/%s.numvfs", ctx->runtime_dir, pf);
-	snprintf(text, sizeof(text), "%d %llu 0\n", (int)getpid(), own_start_time() + !alive);
+	snprintf(text, sizeof(text), "%d %llu 0\n", (int)getpid(), start + !alive);
 	test_write_file(path, text);
 }

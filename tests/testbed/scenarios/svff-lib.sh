@@ -243,8 +243,8 @@ bench_boot_to_vf() {
 	echo "BENCH boot-to-guest-vf $what seconds=${first:-unknown} (outer kernel start to the first autostarted guest with its VF bound)"
 }
 
-# bench_reconf_cost WHAT: BENCH lines from the last svff-reconf --json: each step's wall time
-# with svff's own CPU time and its share of the whole reconfiguration's wall time
+# bench_reconf_cost WHAT: a BENCH line from the last svff-reconf --json: svff's own CPU time and
+# its share of the whole reconfiguration's wall time, each step's times beside them
 bench_reconf_cost() {
 	local what=$1
 	awk -v what="$what" -F'[,:{}"]+' '
