@@ -17,3 +17,7 @@ int reattach_target(struct svff_ctx *ctx, struct virt *virt, const struct target
 typedef int (*target_op)(struct svff_ctx *ctx, struct virt *virt, const struct target *target);
 int run_with_locks(struct svff_ctx *ctx, const struct svff_selector *selector,
 		   bool require_selector, target_op op);
+
+/* Drop the hook's assignments on the PF that the domains' live XML no longer has. */
+int assignments_sync(struct svff_ctx *ctx, const char *pf,
+		     const struct domain_devices *domains, size_t n_domains);

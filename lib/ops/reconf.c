@@ -447,6 +447,9 @@ static int reconf_locked(struct reconf *rc)
 		hint_svff_conf(rc);
 	if (r < 0 || rc->ctx->dry_run)
 		return r;
+	r = assignments_sync(rc->ctx, rc->pf->bdf, rc->domains, rc->n_domains);
+	if (r < 0)
+		return r;
 	rc->journal = (struct reconf_journal){ .from_numvfs = rc->pf->numvfs,
 					       .to_numvfs = rc->request->numvfs };
 	snprintf(rc->journal.pf, sizeof(rc->journal.pf), "%s", rc->pf->bdf);

@@ -579,6 +579,63 @@ START_TEST(records_of_an_undefined_domain_are_removed_with_a_warning)
 }
 END_TEST
 
+static void save_assignment(const char *uuid, const char *name, unsigned index, const char *vf)
+{
+	struct record record = { .pf = "0000:03:00.0", .vf_index = index,
+				 .phase = PHASE_ASSIGNED };
+	char device[256];
+
+	snprintf(device, sizeof(device),
+		 "<hostdev mode='subsystem' type='pci' managed='yes'><source><address "
+		 "domain='0x0000' bus='0x03' slot='0x00' function='0x%c'/></source></hostdev>",
+		 vf[strlen(vf) - 1]);
+	ck_assert_int_eq(xml_device_parse(device, &record.device), 0);
+	snprintf(record.vf_bdf, sizeof(record.vf_bdf), "%s", vf);
+	snprintf(record.domain_uuid, sizeof(record.domain_uuid), "%s", uuid);
+	snprintf(record.domain_name, sizeof(record.domain_name), "%s", name);
+	ck_assert_int_eq(record_save(ctx, STORE_ASSIGNED, &record), 0);
+	free(record.device.xml);
+}
+
+/*
+ * A VF the user took from a running domain (virsh detach-device runs no hook) is not
+ * recorded as lost to it when the reconfiguration removes it, so it is never given back.
+ */
+START_TEST(vf_unplugged_by_the_user_is_not_given_back_after_a_reconfiguration)
+{
+	struct svff_reconf_request request = { .pf = "0000:03:00.0", .numvfs = 0 };
+	_cleanup_free_ char *conf = NULL;
+	char pf[SVFF_BDF_SIZE] = "";
+	struct record *loaded;
+
+	ck_assert_int_ge(asprintf(&conf, "%s/svff.conf", ctx->state_dir), 0);
+	test_write_file(conf, "[0000:03:00.0]\n");
+	free(ctx->conf_file);
+	ctx->conf_file = strdup(conf);
+	/* test:///default's running domain "test" has no host device now */
+	save_assignment("6695eb01-f6a4-8304-79aa-97f2502e193f", "test", 1, "0000:03:00.3");
+	/* a domain that is not running (yet): its start is not contradicted by anything */
+	save_assignment("2b9a4c9e-8b1e-4bde-a7b4-3c37f1d7e999", "starting", 0, "0000:03:00.2");
+	use_test_driver();
+	ctx->dry_run = true;
+	ck_assert_int_eq(svff_reconf(ctx, &request), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 1, &loaded), 0);
+	record_free(loaded);
+	ctx->dry_run = false;
+	ck_assert_int_eq(svff_reconf(ctx, &request), 0);
+	/* the kernel removes the VFs: udev's helper sees them go */
+	ck_assert_int_eq(svff_udev_event(ctx, "remove", "0000:03:00.3", pf), 0);
+	ck_assert_int_eq(record_load(ctx, STORE_RECORDS, "0000:03:00.0", 1, &loaded), -ENOENT);
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 1, &loaded), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(test_messages(), "domain 'test' no longer has VF 1 "
+						      "(0000:03:00.3) of PF '0000:03:00.0' "
+						      "(removed outside svff): it is not given "
+						      "back to it"));
+	ck_assert_int_eq(record_load(ctx, STORE_ASSIGNED, "0000:03:00.0", 0, &loaded), 0);
+	record_free(loaded);
+}
+END_TEST
+
 /* A VF index that names another kind of device now than when it was recorded. */
 START_TEST(vf_of_another_kind_is_not_given_back)
 {
@@ -649,6 +706,7 @@ int main(void)
 	tcase_add_test(tc, corrupt_journal_is_left_alone);
 	tcase_add_test(tc, reconf_says_once_that_svff_conf_keeps_another_numvfs);
 	tcase_add_test(tc, records_of_an_undefined_domain_are_removed_with_a_warning);
+	tcase_add_test(tc, vf_unplugged_by_the_user_is_not_given_back_after_a_reconfiguration);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

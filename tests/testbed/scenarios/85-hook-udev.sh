@@ -4,7 +4,8 @@
 # domain (numvfs written directly) goes back to it when it returns, through svff's udev rule
 # and svff-reattach@.service, with no svff command typed; (c) a domain started while an svff
 # operation holds the PF's lock fails at once with svff's message, and libvirtd answers
-# meanwhile (94-hook-guard races a real svff-reconf).
+# meanwhile (94-hook-guard races a real svff-reconf); (e) a VF the user took from a domain
+# with virsh detach-device is not given back to it by a later svff-reconf.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/svff-lib.sh"
 
@@ -71,6 +72,24 @@ assert "virsh list answers within 2 s meanwhile" timeout 2 virsh -q list
 assert "c is not running" eval '[[ $(virsh domstate c) != running ]]'
 exec {lock_fd}>&-
 assert "with the lock free, c starts" virsh -q start c
+
+step "(e) a VF the user took from c with virsh detach-device stays taken across svff-reconf"
+guests_booted c
+guest_sees c 0000:01:00.0
+hostdev_xml c 0 "$vf0" 1 >/run/svff-testbed/c-vf.xml
+virsh -q detach-device c /run/svff-testbed/c-vf.xml --live
+assert_within 30 "live XML of c lacks its VF" not xml_has_alias c ua-c-0
+guest_lost c 0000:01:00.0
+# libvirt runs no hook for a hot-unplug: svff learns of it from the live XML
+assert "the hook's assignment of VF 0 to c is still there" test -f "$assigned"
+assert_svff_exit "svff-reconf to 0 VFs" 0 svff-reconf --pf "$pf0" --numvfs 0
+assert_output_has "says c no longer has the VF" "domain 'c' no longer has VF 0 ($vf0)"
+udevadm settle
+assert_eq "no VF recorded as lost to c" 0 "$(record_count)"
+assert_svff_exit "svff-reconf back to 2 VFs" 0 svff-reconf --pf "$pf0" --numvfs 2
+udevadm settle
+assert_eq "no record" 0 "$(record_count)"
+assert "c has not got the VF back" not xml_has_alias c ua-c-0
 virsh -q destroy c
 
 step "(d) bad input to the hook and the udev helper"
