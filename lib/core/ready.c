@@ -153,24 +153,32 @@ static int check_all(struct readiness *rd)
 	return 1;
 }
 
+/*
+ * With a watch, every change a VF goes through (created, bound, udev done) comes as an
+ * event: the PF is read again when one came, or once a second in case one was missed.
+ * Without one, udev's queue file is looked at in slices of 200 ms.
+ */
+#define RECHECK_WATCHED_USEC 1000000ULL
+#define RECHECK_UNWATCHED_USEC 200000ULL
+
+static bool watched(const struct readiness *rd)
+{
+	return rd->watch && rd->watch->kernel;
+}
+
+/* Until an event, an interruption (poll returns on the signal) or the slice's end. */
 static void wait_for_events(struct readiness *rd, usec_t deadline)
 {
 	struct pollfd pfds[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+	usec_t slice = watched(rd) ? RECHECK_WATCHED_USEC : RECHECK_UNWATCHED_USEC;
 	usec_t now = now_usec();
-	int timeout_ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+	usec_t until = now + slice < deadline ? now + slice : deadline;
 
-	/* Slices: a queue file that vanished, or an interruption, is noticed soon. */
-	if (timeout_ms > 200)
-		timeout_ms = 200;
-	if (rd->watch && rd->watch->kernel) {
+	if (watched(rd)) {
 		pfds[0].fd = udev_monitor_get_fd(rd->watch->kernel);
 		pfds[1].fd = udev_monitor_get_fd(rd->watch->udev);
 	}
-	poll(pfds, 2, timeout_ms);
-	if (rd->watch && rd->watch->kernel) {
-		drain(rd->watch, rd->watch->kernel, false);
-		drain(rd->watch, rd->watch->udev, true);
-	}
+	poll(pfds, 2, until <= now ? 0 : (int)((until - now + 999) / 1000));
 }
 
 /* One VF, without a watch: bound to its driver, udev's queue empty. */
@@ -189,7 +197,7 @@ static int wait_until_ready(struct readiness *rd, usec_t deadline,
 
 	configured_driver(rd->ctx, rd->pf, rd->driver, sizeof(rd->driver));
 	for (;;) {
-		if (rd->watch && rd->watch->kernel) {
+		if (watched(rd)) {
 			drain(rd->watch, rd->watch->kernel, false);
 			drain(rd->watch, rd->watch->udev, true);
 		}
