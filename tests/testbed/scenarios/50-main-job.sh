@@ -19,12 +19,16 @@ before_db=$(live_hostdev db ua-db-0)
 print_status
 
 step "reconfigure the PF from 2 to 4 VFs under the running VMs"
+reports_web=$(guest_report_count web) reports_db=$(guest_report_count db) t0=$(now)
 assert_svff_exit "svff-reconf --pf $pf0 --numvfs 4" 0 svff-reconf --pf "$pf0" --numvfs 4
+echo "BENCH main-job reconf 2->4 under 2 domains total=$(elapsed "$t0")s"
 assert_eq "numvfs" 4 "$(numvfs "$pf0")"
 for name in web db; do
 	guest_sees "$name" 0000:01:00.0
 	assert_xml_has_alias "$name" "ua-$name-0"
 done
+bench_guest_downtime "main-job 2->4" web 0000:01:00.0 nvme "$reports_web"
+bench_guest_downtime "main-job 2->4" db 0000:01:00.0 nvme "$reports_db"
 assert_eq "web's hostdev is the same as before" "$before_web" "$(live_hostdev web ua-web-0)"
 assert_eq "db's hostdev is the same as before" "$before_db" "$(live_hostdev db ua-db-0)"
 assert_eq "host: VF 0 held by web's QEMU" "$(domain_pid web)" "$(vfio_holder "$(vf "$pf0" 0)")"

@@ -106,7 +106,10 @@ assert_eq "the first one finished: exit status" 0 "$?"
 assert_eq "numvfs" 3 "$(numvfs "$pf0")"
 both_back "$pf0"
 
+reports_web=$(guest_report_count web) reports_db=$(guest_report_count db)
 assert_svff_exit "JSON progress" 0 svff-reconf --pf "$pf0" --numvfs 2 --json
 assert_output_has "a JSON line per step" '"step":"reattach","seconds":'
 bench_reconf_cost "4->2 under two domains"
 both_back "$pf0"
+bench_guest_downtime "reconf 4->2" web 0000:01:00.0 nvme "$reports_web"
+bench_guest_downtime "reconf 4->2" db 0000:01:00.0 nvme "$reports_db"

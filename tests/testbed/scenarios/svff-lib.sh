@@ -263,3 +263,25 @@ bench_reconf_cost() {
 			else print "BENCH reconf-own-cost " what " unknown (no reconfiguration line)"
 		}' <<<"$SVFF_OUT"
 }
+
+# guest_report_count NAME: how many PCI reports the guest has printed so far
+guest_report_count() { grep -ac '^SVFF-GUEST pci ' "$TB_LOG/$1.serial" 2>/dev/null || true; }
+
+# bench_guest_downtime WHAT NAME GUEST_BDF DRIVER SINCE: a BENCH line from the guest's own
+# reports after its first SINCE: its uptime when the device left it (or lost its driver) and
+# when it was back with DRIVER bound, and the time between (the guest reports every change
+# within 0.2 s)
+bench_guest_downtime() {
+	local what=$1 name=$2 bdf=$3 driver=$4 since=$5
+	grep -a '^SVFF-GUEST pci ' "$TB_LOG/$name.serial" | tr -d '\r' | tail -n +$((since + 1)) |
+		awk -v what="$what" -v name="$name" -v bdf="$bdf" -v driver="$driver" '
+			{ up = substr($3, 4); bound = index($0, " " bdf "=" driver ",") > 0 }
+			!bound && left == "" { left = up }
+			bound && left != "" && back == "" { back = up }
+			END {
+				printf "BENCH guest-downtime %s guest=%s device=%s(%s) ", what, name, bdf, driver
+				if (left == "") print "never left"
+				else if (back == "") printf "left at up=%ss, not back\n", left
+				else printf "left=%ss back=%ss downtime=%.2fs\n", left, back, back - left
+			}'
+}
