@@ -520,7 +520,7 @@ probe_port_xml() {
 # guest reset its NVMe controllers and report them. --ip gives the guest's network interfaces
 # that address, and its TCP server answers net_tcp_hello.
 domain_start() {
-	local name=$1 cmdline="console=ttyS0 panic=-1 loglevel=$GUEST_LOGLEVEL" ports=1 k=0 spec bus hostdevs=() err
+	local name=$1 cmdline="console=ttyS0 panic=-1 loglevel=$GUEST_LOGLEVEL${GUEST_KERNEL_ARGS:+ $GUEST_KERNEL_ARGS}" ports=1 k=0 spec bus hostdevs=() err
 	local rest
 	shift
 	while [[ ${1:-} == --* ]]; do
