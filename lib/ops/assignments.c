@@ -17,8 +17,7 @@ static bool svff_holds_record(struct svff_ctx *ctx, const struct record *assigne
 {
 	_cleanup_(record_freep) struct record *record = NULL;
 
-	if (record_load(ctx, STORE_RECORDS, assigned->pf, assigned->vf_index, &record) <
-	    0)
+	if (record_load(ctx, STORE_RECORDS, assigned->pf, assigned->vf_index, &record) < 0)
 		return false;
 	return strcmp(record->domain_uuid, assigned->domain_uuid) == 0;
 }
@@ -41,12 +40,13 @@ int assignments_sync(struct svff_ctx *ctx, const char *pf,
 	records_load_all(ctx, STORE_ASSIGNED, &assigned, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct record *a = assigned[i];
-		const struct domain_devices *d =
-		    find_domain(domains, n_domains, a->domain_uuid);
+		const struct domain_devices *d;
 		LOG_SCOPE_RECORD(a);
 
-		if (strcmp(a->pf, pf) != 0 || !d ||
-		    hostdevs_find_source(d->devs, d->n_devs, a->vf_bdf) ||
+		if (strcmp(a->pf, pf) != 0)
+			continue;
+		d = find_domain(domains, n_domains, a->domain_uuid);
+		if (!d || hostdevs_find_source(d->devs, d->n_devs, a->vf_bdf) ||
 		    svff_holds_record(ctx, a))
 			continue;
 		if (record_remove(ctx, STORE_ASSIGNED, a) < 0) {

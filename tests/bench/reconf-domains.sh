@@ -18,13 +18,6 @@ for k in 0 1 2 3; do domain_launch "bench$k" "$(vf "$pf0" "$k")@1"; done
 guests_booted bench0 bench1 bench2 bench3
 for k in 0 1 2 3; do guest_sees "bench$k" 0000:01:00.0; done
 
-# step_field STEP FIELD: FIELD of STEP's JSON line in the last svff-reconf --json output
-step_field() {
-	awk -v want="$1" -v field="$2" -F'[,:{}"]+' '
-		/"step":/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1); if (v["step"] == want) print v[field] }' \
-		<<<"$SVFF_OUT" | tail -n 1
-}
-
 declare -A reports
 for m in 4 2 1; do
 	# the domains beyond M stop: their VFs are free, as on a host with fewer guests
@@ -43,7 +36,7 @@ for m in 4 2 1; do
 	done
 	bench_reconf_cost "reconf-domains M=$m"
 	printf 'BENCH reconf-domains M=%d detach=%ss disable=%ss enable=%ss reattach=%ss total=%ss svff-cpu=%ss worst-downtime=%ss\n' \
-		"$m" "$(step_field detach seconds)" "$(step_field disable seconds)" \
-		"$(step_field enable seconds)" "$(step_field reattach seconds)" \
-		"$(step_field reconfiguration seconds)" "$(step_field reconfiguration cpu_seconds)" "$worst"
+		"$m" "$(reconf_step_field detach seconds)" "$(reconf_step_field disable seconds)" \
+		"$(reconf_step_field enable seconds)" "$(reconf_step_field reattach seconds)" \
+		"$(reconf_step_field reconfiguration seconds)" "$(reconf_step_field reconfiguration cpu_seconds)" "$worst"
 done

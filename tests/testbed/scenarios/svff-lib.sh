@@ -264,6 +264,14 @@ bench_reconf_cost() {
 		}' <<<"$SVFF_OUT"
 }
 
+# reconf_step_field STEP FIELD: FIELD of STEP's JSON line (the last one) in the output of the
+# last svff-reconf --json, as bench_reconf_cost reads them
+reconf_step_field() {
+	awk -v want="$1" -v field="$2" -F'[,:{}"]+' '
+		/"step":/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1); if (v["step"] == want) print v[field] }' \
+		<<<"$SVFF_OUT" | tail -n 1
+}
+
 # guest_report_count NAME: how many PCI reports the guest has printed so far
 guest_report_count() { grep -ac '^SVFF-GUEST pci ' "$TB_LOG/$1.serial" 2>/dev/null || true; }
 
